@@ -1,0 +1,75 @@
+"""Actors layer: the JSON-LD documents of local actors, as Mastodon reads them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fedsocial.clock import iso
+from fedsocial.urls import Urls
+
+from actors.local import LocalActor
+
+ACTOR_CONTEXT: list[Any] = [
+    "https://www.w3.org/ns/activitystreams",
+    "https://w3id.org/security/v1",
+    "https://w3id.org/security/data-integrity/v1",
+    "https://w3id.org/security/multikey/v1",
+    {
+        "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+        "toot": "http://joinmastodon.org/ns#",
+        "featured": {"@id": "toot:featured", "@type": "@id"},
+        "alsoKnownAs": {"@id": "as:alsoKnownAs", "@type": "@id"},
+        "movedTo": {"@id": "as:movedTo", "@type": "@id"},
+        "discoverable": "toot:discoverable",
+        "indexable": "toot:indexable",
+        "schema": "http://schema.org#",
+        "PropertyValue": "schema:PropertyValue",
+        "value": "schema:value",
+    },
+]
+
+
+def actor_document(actor: LocalActor, urls: Urls) -> dict[str, Any]:
+    """The actor document served at the actor's id (also its key document, by fragment)."""
+    row = actor.row
+    actor_id = urls.actor(row.name)
+    username = "actor" if actor.is_instance else row.name
+    doc: dict[str, Any] = {
+        "@context": ACTOR_CONTEXT,
+        "id": actor_id,
+        "type": row.type,
+        "preferredUsername": username,
+        "name": row.display_name or username,
+        "summary": row.summary,
+        "url": f"{urls.base}/about/more?instance_actor=true"
+        if actor.is_instance
+        else urls.profile(row.name),
+        "published": iso(row.created_at),
+        "inbox": urls.inbox(row.name),
+        "outbox": urls.outbox(row.name),
+        "followers": urls.followers(row.name),
+        "following": urls.following(row.name),
+        "featured": urls.featured(row.name),
+        "endpoints": {"sharedInbox": urls.shared_inbox},
+        "manuallyApprovesFollowers": row.manually_approves,
+        "discoverable": row.discoverable,
+        "indexable": row.discoverable,
+        "publicKey": {
+            "id": urls.key_id(row.name),
+            "owner": actor_id,
+            "publicKeyPem": row.rsa_public_pem,
+        },
+        "assertionMethod": [
+            {
+                "id": urls.ed25519_key_id(row.name),
+                "type": "Multikey",
+                "controller": actor_id,
+                "publicKeyMultibase": actor.ed25519_multibase,
+            }
+        ],
+    }
+    if row.also_known_as:
+        doc["alsoKnownAs"] = list(row.also_known_as)
+    if row.moved_to:
+        doc["movedTo"] = row.moved_to
+    return doc

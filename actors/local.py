@@ -1,0 +1,177 @@
+"""Actors layer: local actors with their keys, created once and loaded once per process."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+from fedsocial.clock import Clock
+from fedsocial.config import validate_actor_name
+from fedsocial.crypto.keys import (
+    ed25519_to_multibase,
+    generate_ed25519_key,
+    generate_rsa_key,
+    load_private_key,
+    private_key_to_pem,
+    public_key_to_pem,
+)
+from fedsocial.errors import NotFound, ValidationError
+from fedsocial.storage import local_actors
+from fedsocial.storage.database import Database
+from fedsocial.storage.local_actors import LocalActorRow
+from fedsocial.urls import INSTANCE_ACTOR_NAME
+
+ACTOR_TYPES = ("Person", "Service", "Group", "Application", "Organization")
+
+
+@dataclass(frozen=True, slots=True)
+class LocalActor:
+    """A local actor with its private keys loaded and ready to sign."""
+
+    row: LocalActorRow
+    rsa_key: RSAPrivateKey
+    ed25519_key: Ed25519PrivateKey
+    ed25519_multibase: str
+
+    @property
+    def name(self) -> str:
+        """The actor's local name."""
+        return self.row.name
+
+    @property
+    def is_instance(self) -> bool:
+        """True for the instance's own Application actor."""
+        return self.row.kind == "instance"
+
+
+def _load(row: LocalActorRow) -> LocalActor:
+    rsa_key = load_private_key(row.rsa_private_pem)
+    ed_key = load_private_key(row.ed25519_private_pem)
+    if not isinstance(rsa_key, RSAPrivateKey) or not isinstance(ed_key, Ed25519PrivateKey):
+        raise ValidationError(f"actor {row.name!r} has keys of the wrong kind")
+    return LocalActor(
+        row=row,
+        rsa_key=rsa_key,
+        ed25519_key=ed_key,
+        ed25519_multibase=ed25519_to_multibase(ed_key.public_key()),
+    )
+
+
+def new_actor_row(
+    name: str,
+    *,
+    now: float,
+    kind: str = "user",
+    actor_type: str = "Person",
+    display_name: str = "",
+    summary: str = "",
+    manually_approves: bool = False,
+) -> LocalActorRow:
+    """Return a new actor row with fresh RSA-2048 and Ed25519 keys (not yet stored)."""
+    if actor_type not in ACTOR_TYPES:
+        raise ValidationError(f"actor type must be one of {', '.join(ACTOR_TYPES)}")
+    rsa_key = generate_rsa_key()
+    ed_key = generate_ed25519_key()
+    return LocalActorRow(
+        name=name,
+        kind=kind,
+        type=actor_type,
+        display_name=display_name,
+        summary=summary,
+        manually_approves=manually_approves,
+        discoverable=kind == "user",
+        rsa_private_pem=private_key_to_pem(rsa_key),
+        rsa_public_pem=public_key_to_pem(rsa_key.public_key()),
+        ed25519_private_pem=private_key_to_pem(ed_key),
+        also_known_as=(),
+        moved_to=None,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def create_actor(
+    db: Database,
+    clock: Clock,
+    name: str,
+    *,
+    actor_type: str = "Person",
+    display_name: str = "",
+    summary: str = "",
+    manually_approves: bool = False,
+) -> LocalActorRow:
+    """Create and store a local user actor; raise ValidationError or Conflict on a bad name."""
+    try:
+        validate_actor_name(name)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+    row = new_actor_row(
+        name,
+        now=clock.now(),
+        actor_type=actor_type,
+        display_name=display_name,
+        summary=summary,
+        manually_approves=manually_approves,
+    )
+    await local_actors.insert(db, row)
+    return row
+
+
+async def ensure_instance_actor(db: Database, clock: Clock) -> bool:
+    """Create the instance's Application actor if it is missing; return True if created."""
+    if await local_actors.get(db, INSTANCE_ACTOR_NAME) is not None:
+        return False
+    row = new_actor_row(
+        INSTANCE_ACTOR_NAME,
+        now=clock.now(),
+        kind="instance",
+        actor_type="Application",
+        display_name="",
+        summary="",
+        manually_approves=True,
+    )
+    await local_actors.insert(db, row)
+    return True
+
+
+class LocalActors:
+    """Per-application cache of local actors with loaded keys (key loading costs milliseconds)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._cache: dict[str, LocalActor] = {}
+        self._lock = asyncio.Lock()
+
+    async def get(self, name: str) -> LocalActor | None:
+        """Return the local actor with this name, or None."""
+        cached = self._cache.get(name)
+        if cached is not None:
+            return cached
+        async with self._lock:
+            if name in self._cache:
+                return self._cache[name]
+            row = await local_actors.get(self._db, name)
+            if row is None:
+                return None
+            # Loading validates the RSA key (tens of ms): keep it off the event loop.
+            actor = await asyncio.to_thread(_load, row)
+            self._cache[name] = actor
+            return actor
+
+    async def require(self, name: str) -> LocalActor:
+        """Return the local actor with this name, or raise NotFound."""
+        actor = await self.get(name)
+        if actor is None:
+            raise NotFound(f"no local actor named {name!r}")
+        return actor
+
+    async def instance_actor(self) -> LocalActor:
+        """Return the instance actor (created at init)."""
+        return await self.require(INSTANCE_ACTOR_NAME)
+
+    def forget(self, name: str) -> None:
+        """Drop a cached actor so its next use reloads it (after a profile change)."""
+        self._cache.pop(name, None)

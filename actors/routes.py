@@ -1,0 +1,156 @@
+"""Actors layer: HTTP routes for actor documents and their collections."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from fedsocial import appkeys
+from fedsocial.errors import BadRequest, NotFound
+from fedsocial.paging import collection_document, page_document, parse_page
+from fedsocial.storage import activities, follows
+from fedsocial.web.negotiation import activity_response, wants_html
+
+from actors.documents import actor_document
+from actors.html import profile_page
+from actors.local import LocalActor
+from actors.state import local_actors
+
+
+async def _actor_for(request: web.Request) -> LocalActor:
+    name = request.match_info["name"]
+    actor = await local_actors(request.app).require(name)
+    if actor.is_instance:
+        # The instance actor lives at /actor only.
+        raise NotFound(f"no local actor named {name!r}")
+    return actor
+
+
+async def actor_handler(request: web.Request) -> web.StreamResponse:
+    """GET /users/{name}: the actor document, or an HTML profile for a browser."""
+    actor = await _actor_for(request)
+    urls = request.app[appkeys.URLS]
+    if wants_html(request):
+        count = await follows.count_followers(request.app[appkeys.DB], urls.actor(actor.name))
+        domain = request.app[appkeys.CONFIG].instance.domain
+        page = profile_page(
+            actor, actor_id=urls.actor(actor.name), handle=f"@{actor.name}@{domain}", followers=count
+        )
+        return web.Response(text=page, content_type="text/html", headers={"Vary": "Accept"})
+    return activity_response(request, actor_document(actor, urls))
+
+
+async def profile_handler(request: web.Request) -> web.StreamResponse:
+    """GET /@{name}: the profile page (or the actor document for an ActivityPub client)."""
+    return await actor_handler(request)
+
+
+async def instance_actor_handler(request: web.Request) -> web.StreamResponse:
+    """GET /actor: the instance's Application actor (always open, even in secure mode)."""
+    actor = await local_actors(request.app).instance_actor()
+    return activity_response(request, actor_document(actor, request.app[appkeys.URLS]))
+
+
+Counter = Callable[[web.Request, str], Awaitable[int]]
+Lister = Callable[[web.Request, str, int, int], Awaitable[list[Any]]]
+
+
+def _collection_route(
+    url_of: Callable[[web.Request, str], str], count: Counter, items: Lister
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        actor = await _actor_for(request)
+        collection_id = url_of(request, actor.name)
+        try:
+            page = parse_page(request.query.get("page"))
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from exc
+        total = await count(request, actor.name)
+        if page.page is None:
+            return activity_response(request, collection_document(collection_id, total=total))
+        listed = await items(request, actor.name, page.size, page.offset)
+        return activity_response(
+            request, page_document(collection_id, page, items=listed, total=total)
+        )
+
+    return handler
+
+
+def _db(request: web.Request) -> Any:
+    return request.app[appkeys.DB]
+
+
+def _id(request: web.Request, name: str) -> str:
+    return request.app[appkeys.URLS].actor(name)
+
+
+async def _count_followers(request: web.Request, name: str) -> int:
+    return await follows.count_followers(_db(request), _id(request, name))
+
+
+async def _list_followers(request: web.Request, name: str, limit: int, offset: int) -> list[Any]:
+    return list(
+        await follows.list_followers(_db(request), _id(request, name), limit=limit, offset=offset)
+    )
+
+
+async def _count_following(request: web.Request, name: str) -> int:
+    return await follows.count_following(_db(request), _id(request, name))
+
+
+async def _list_following(request: web.Request, name: str, limit: int, offset: int) -> list[Any]:
+    return list(
+        await follows.list_following(_db(request), _id(request, name), limit=limit, offset=offset)
+    )
+
+
+async def _count_outbox(request: web.Request, name: str) -> int:
+    return await activities.count_public_by(_db(request), _id(request, name))
+
+
+async def _list_outbox(request: web.Request, name: str, limit: int, offset: int) -> list[Any]:
+    docs = await activities.list_public_by(
+        _db(request), _id(request, name), limit=limit, offset=offset
+    )
+    for doc in docs:
+        doc.pop("@context", None)
+    return list(docs)
+
+
+async def _count_featured(request: web.Request, name: str) -> int:
+    return len(await activities.list_featured(_db(request), _id(request, name)))
+
+
+async def _list_featured(request: web.Request, name: str, limit: int, offset: int) -> list[Any]:
+    ids = await activities.list_featured(_db(request), _id(request, name))
+    return list(ids[offset : offset + limit])
+
+
+def setup_routes(app: web.Application) -> None:
+    """Register the actor and collection routes on `app`."""
+    urls_of = {
+        "followers": lambda r, n: r.app[appkeys.URLS].followers(n),
+        "following": lambda r, n: r.app[appkeys.URLS].following(n),
+        "outbox": lambda r, n: r.app[appkeys.URLS].outbox(n),
+        "featured": lambda r, n: r.app[appkeys.URLS].featured(n),
+    }
+    app.router.add_get("/actor", instance_actor_handler)
+    app.router.add_get("/users/{name}", actor_handler)
+    app.router.add_get("/@{name}", profile_handler)
+    app.router.add_get(
+        "/users/{name}/followers",
+        _collection_route(urls_of["followers"], _count_followers, _list_followers),
+    )
+    app.router.add_get(
+        "/users/{name}/following",
+        _collection_route(urls_of["following"], _count_following, _list_following),
+    )
+    app.router.add_get(
+        "/users/{name}/collections/featured",
+        _collection_route(urls_of["featured"], _count_featured, _list_featured),
+    )
+    app.router.add_get(
+        "/users/{name}/outbox", _collection_route(urls_of["outbox"], _count_outbox, _list_outbox)
+    )

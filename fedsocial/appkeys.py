@@ -1,0 +1,28 @@
+"""Core layer: every `web.AppKey` the application carries.
+
+Objects owned by higher layers (actor cache, outbox, inbox worker) are typed as `Any` here
+because core must not import them; each owner exposes a typed accessor (`actors.state`, ...).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from fedsocial.clock import Clock
+from fedsocial.config import Config
+from fedsocial.storage.database import Database
+from fedsocial.urls import Urls
+
+CONFIG = web.AppKey("config", Config)
+CLOCK = web.AppKey("clock", Clock)
+DB = web.AppKey("db", Database)
+URLS = web.AppKey("urls", Urls)
+# Filled by the layers that own them; read through their typed accessors.
+LOCAL_ACTORS = web.AppKey("local_actors", Any)
+HTTP_CLIENT = web.AppKey("http_client", Any)
+REMOTE_ACTORS = web.AppKey("remote_actors", Any)
+KEY_RESOLVER = web.AppKey("key_resolver", Any)
+OUTBOX = web.AppKey("outbox", Any)
+INBOX = web.AppKey("inbox", Any)

@@ -1,0 +1,44 @@
+"""Composition root: the `fedsocial` command.
+
+Each subcommand imports what it needs when it runs, so `fedsocial --help` stays quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from fedsocial.errors import FedsocialError
+
+from fedsocial.cli import commands_admin
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(prog="fedsocial", description="A small ActivityPub server.")
+    parser.add_argument("--config", help="path to the TOML config (else $FEDSOCIAL_CONFIG, else ./fedsocial.toml)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands_admin.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the fedsocial command line; return the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result = args.func(args)
+        if asyncio.iscoroutine(result):
+            result = asyncio.run(result)
+    except FedsocialError as exc:
+        print(f"fedsocial: error: {exc.message}", file=sys.stderr)
+        return 2 if exc.status < 500 or exc.status == 502 else 1
+    except KeyboardInterrupt:
+        return 130
+    return int(result or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

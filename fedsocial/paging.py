@@ -1,0 +1,71 @@
+"""Core layer: OrderedCollection and OrderedCollectionPage documents, paged by number."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
+DEFAULT_PAGE_SIZE = 20
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """Which page of a collection was asked for (None: the collection itself)."""
+
+    page: int | None
+    size: int = DEFAULT_PAGE_SIZE
+
+    @property
+    def offset(self) -> int:
+        """How many items come before this page."""
+        return 0 if self.page is None else (self.page - 1) * self.size
+
+
+def parse_page(value: str | None, *, size: int = DEFAULT_PAGE_SIZE) -> PageRequest:
+    """Read the `page` query parameter: absent → the collection; `true` → 1; N ≥ 1 → N.
+
+    Raise ValueError for anything else.
+    """
+    if value is None:
+        return PageRequest(None, size)
+    if value == "true":
+        return PageRequest(1, size)
+    if not value.isdigit() or int(value) < 1 or int(value) > 1_000_000:
+        raise ValueError(f"page must be a positive integer, got {value!r}")
+    return PageRequest(int(value), size)
+
+
+def collection_document(collection_id: str, *, total: int) -> dict[str, Any]:
+    """An OrderedCollection that points to its first page."""
+    doc: dict[str, Any] = {
+        "@context": AS_CONTEXT,
+        "id": collection_id,
+        "type": "OrderedCollection",
+        "totalItems": total,
+        "first": f"{collection_id}?page=1",
+    }
+    if total > 0:
+        last = (total - 1) // DEFAULT_PAGE_SIZE + 1
+        doc["last"] = f"{collection_id}?page={last}"
+    return doc
+
+
+def page_document(
+    collection_id: str, request: PageRequest, *, items: list[Any], total: int
+) -> dict[str, Any]:
+    """One OrderedCollectionPage with `partOf`, and `next`/`prev` where those pages exist."""
+    page = request.page or 1
+    doc: dict[str, Any] = {
+        "@context": AS_CONTEXT,
+        "id": f"{collection_id}?page={page}",
+        "type": "OrderedCollectionPage",
+        "partOf": collection_id,
+        "totalItems": total,
+        "orderedItems": items,
+    }
+    if request.offset + len(items) < total:
+        doc["next"] = f"{collection_id}?page={page + 1}"
+    if page > 1:
+        doc["prev"] = f"{collection_id}?page={page - 1}"
+    return doc

@@ -1,0 +1,159 @@
+"""Core layer: the SQLite connection, its write lock, and schema migrations.
+
+One `Database` per process and file. SQLite allows one writer at a time, so writes go through
+`transaction()`, which serialises them in this process and uses `BEGIN IMMEDIATE` so that a
+CLI process writing to the same file waits (busy_timeout) instead of failing half-way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from fedsocial.errors import SchemaTooNewError, StorageError
+
+_MIGRATION_RE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+Row = sqlite3.Row
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """Return the shipped migrations as (number, file name, SQL), in order."""
+    found: list[tuple[int, str, str]] = []
+    folder = resources.files("fedsocial.storage") / "migrations"
+    for entry in folder.iterdir():
+        match = _MIGRATION_RE.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    for expected, (number, name, _) in enumerate(found, start=1):
+        if number != expected:
+            raise StorageError(f"migration {name} is out of sequence (expected {expected:03d})")
+    return found
+
+
+def latest_version() -> int:
+    """Return the schema version this code knows."""
+    return len(migrations())
+
+
+class Database:
+    """An open SQLite database with serialised write transactions."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
+        self._conn = conn
+        self.path = path
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str, *, migrate: bool = True) -> Database:
+        """Open (creating if needed) the database at `path` in WAL mode, migrated to the latest."""
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = await aiosqlite.connect(path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open database {path}: {exc}") from exc
+        conn.row_factory = sqlite3.Row
+        db = cls(conn, path)
+        try:
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            await conn.execute("PRAGMA busy_timeout=5000")
+            await conn.execute("PRAGMA foreign_keys=ON")
+            if migrate:
+                await db.migrate()
+            else:
+                await db.check_version()
+        except BaseException:
+            await conn.close()
+            raise
+        return db
+
+    async def close(self) -> None:
+        """Close the connection."""
+        await self._conn.close()
+
+    async def version(self) -> int:
+        """Return the schema version stored in the file."""
+        row = await self.fetchone("PRAGMA user_version")
+        return int(row[0]) if row else 0
+
+    async def check_version(self) -> int:
+        """Return the stored version; raise SchemaTooNewError if newer than this code knows."""
+        current = await self.version()
+        known = latest_version()
+        if current > known:
+            raise SchemaTooNewError(
+                f"database {self.path} has schema version {current}, but this fedsocial only "
+                f"knows up to {known}: upgrade fedsocial"
+            )
+        return current
+
+    async def migrate(self) -> list[str]:
+        """Apply every migration the file lacks, each in its own transaction; return their names."""
+        current = await self.check_version()
+        applied: list[str] = []
+        for number, name, sql in migrations():
+            if number <= current:
+                continue
+            async with self._write_lock:
+                try:
+                    # executescript commits first, so the script carries its own BEGIN/COMMIT.
+                    await self._conn.executescript(
+                        f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version={number};\nCOMMIT;"
+                    )
+                except sqlite3.Error as exc:
+                    if self._conn.in_transaction:
+                        await self._conn.execute("ROLLBACK")
+                    raise StorageError(f"migration {name} failed: {exc}") from exc
+            applied.append(name)
+        return applied
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Run the block as one write transaction: all of it is committed, or none."""
+        async with self._write_lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            else:
+                await self._conn.execute("COMMIT")
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one write statement in its own transaction; return the number of rows changed."""
+        async with self.transaction() as conn:
+            cursor = await conn.execute(sql, params)
+            return cursor.rowcount
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one write statement for many rows in a single transaction."""
+        async with self.transaction() as conn:
+            await conn.executemany(sql, rows)
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """Run a query and return its first row, or None."""
+        async with self._conn.execute(sql, params) as cursor:
+            row: Row | None = await cursor.fetchone()
+            return row
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Run a query and return all its rows."""
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run a query and return the first column of its first row, or None."""
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]

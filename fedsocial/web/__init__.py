@@ -1,0 +1,1 @@
+"""Core layer: HTTP edge helpers shared by every package (errors, negotiation, JSON answers)."""

@@ -1,0 +1,1 @@
+"""Inbox layer: one handler module per activity family."""
