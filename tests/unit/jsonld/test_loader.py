@@ -1,0 +1,93 @@
+"""The preloaded-only document loader serves shipped contexts and refuses everything else."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import pytest
+from pyld import jsonld
+
+from fedsocial.errors import ContextNotAllowed, JsonLdError
+from fedsocial.jsonld.loader import (
+    CONTEXT_FILES,
+    canonical_context_url,
+    document_loader,
+    is_known_context,
+    load_context,
+)
+
+
+@pytest.mark.parametrize("url", sorted(CONTEXT_FILES))
+def test_every_shipped_context_loads_as_a_json_ld_context(url: str) -> None:
+    # Given a shipped context URL / When it is loaded
+    remote = document_loader(url)
+    # Then pyld's remote-document shape comes back with an @context in it
+    assert remote["documentUrl"] == url
+    assert "@context" in remote["document"]
+
+
+@pytest.mark.parametrize(
+    ("variant", "canonical"),
+    [
+        ("http://www.w3.org/ns/activitystreams", "https://www.w3.org/ns/activitystreams"),
+        ("https://www.w3.org/ns/activitystreams/", "https://www.w3.org/ns/activitystreams"),
+        ("https://www.w3.org/ns/activitystreams.jsonld", "https://www.w3.org/ns/activitystreams"),
+        ("http://w3id.org/security/v1", "https://w3id.org/security/v1"),
+        ("https://w3id.org/security/v1/", "https://w3id.org/security/v1"),
+        ("https://w3id.org/identity/v1.jsonld", "https://w3id.org/identity/v1"),
+        (
+            "https://pleroma.example/schemas/litepub-0.1.jsonld",
+            "https://litepub.social/litepub/context.jsonld",
+        ),
+        ("https://gotosocial.org/ns", "https://gotosocial.org/ns"),
+    ],
+)
+def test_url_variants_map_to_the_shipped_file(variant: str, canonical: str) -> None:
+    assert canonical_context_url(variant) == canonical
+    assert is_known_context(variant)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://evil.example/context.jsonld",
+        "https://www.w3.org/ns/activitystreams-evil",
+        "https://pleroma.example/schemas/litepub-0.1.jsonld?x=1",
+        "ftp://www.w3.org/ns/activitystreams",
+        "",
+    ],
+)
+def test_unknown_urls_are_refused_naming_the_url(url: str) -> None:
+    with pytest.raises(ContextNotAllowed) as info:
+        load_context(url)
+    assert repr(url) in str(info.value)
+
+
+def test_each_call_returns_a_fresh_copy() -> None:
+    first = load_context("https://www.w3.org/ns/activitystreams")
+    first["@context"]["Note"] = "changed"
+    second = load_context("https://www.w3.org/ns/activitystreams")
+    assert second["@context"]["Note"] == "as:Note"
+
+
+def test_pyld_with_our_loader_refuses_unknown_context_without_network(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given any attempt to open a socket fails the test
+    def no_network(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("network access attempted")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    doc = {"@context": "https://unknown.example/ns", "id": "https://a.example/1", "name": "x"}
+    # When pyld expands it with our loader / Then our refusal surfaces, nothing is fetched
+    with pytest.raises(jsonld.JsonLdError) as info:
+        jsonld.expand(doc, {"documentLoader": document_loader})
+    causes = []
+    exc: BaseException | None = info.value
+    while exc is not None:
+        causes.append(exc)
+        exc = getattr(exc, "cause", None) or exc.__cause__
+    assert any(isinstance(c, ContextNotAllowed) for c in causes)
+    assert issubclass(ContextNotAllowed, JsonLdError)
