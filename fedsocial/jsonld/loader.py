@@ -69,9 +69,9 @@ def canonical_context_url(url: str) -> str | None:
         if candidate in CONTEXT_FILES:
             return candidate
     parts = urlsplit(url)
-    if parts.scheme == "https" and parts.netloc and parts.path == _LITEPUB_INSTANCE_PATH:
-        if not parts.query and not parts.fragment:
-            return LITEPUB
+    is_litepub_path = parts.path == _LITEPUB_INSTANCE_PATH and not parts.query
+    if parts.scheme == "https" and parts.netloc and is_litepub_path and not parts.fragment:
+        return LITEPUB
     return None
 
 
