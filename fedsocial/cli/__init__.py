@@ -12,7 +12,13 @@ from collections.abc import Sequence
 
 from fedsocial.errors import FedsocialError
 
-from fedsocial.cli import commands_admin
+from fedsocial.cli import (
+    commands_admin,
+    commands_federation,
+    commands_inbox,
+    commands_jsonld,
+    commands_outbox,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,7 +26,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fedsocial", description="A small ActivityPub server.")
     parser.add_argument("--config", help="path to the TOML config (else $FEDSOCIAL_CONFIG, else ./fedsocial.toml)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands_admin.register(sub)
+    for module in (
+        commands_admin,
+        commands_federation,
+        commands_inbox,
+        commands_outbox,
+        commands_jsonld,
+    ):
+        module.register(sub)
     return parser
 
 

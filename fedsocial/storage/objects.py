@@ -1,0 +1,149 @@
+"""Core layer: SQL for objects (notes, articles, ...), ours and remote, with edit history."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from fedsocial.storage.database import Database, Row
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRow:
+    """An object as stored; `document` is the (sanitised) JSON we serve or show."""
+
+    id: str
+    type: str
+    attributed_to: str | None
+    local: bool
+    visibility: str
+    in_reply_to: str | None
+    conversation: str | None
+    document: dict[str, Any]
+    published: float | None
+    updated: float | None
+    deleted_at: float | None
+
+    @property
+    def deleted(self) -> bool:
+        """True once the object has been replaced by a Tombstone."""
+        return self.deleted_at is not None
+
+
+def _from_row(row: Row) -> ObjectRow:
+    return ObjectRow(
+        id=row["id"],
+        type=row["type"],
+        attributed_to=row["attributed_to"],
+        local=bool(row["local"]),
+        visibility=row["visibility"],
+        in_reply_to=row["in_reply_to"],
+        conversation=row["conversation"],
+        document=json.loads(row["document"]),
+        published=row["published"],
+        updated=row["updated"],
+        deleted_at=row["deleted_at"],
+    )
+
+
+async def upsert(db: Database, obj: ObjectRow, *, now: float) -> bool:
+    """Store an object, or replace it keeping the old version in the edit history.
+
+    Returns False (and changes nothing) when a stored version is at least as new
+    (`updated`, else `published`), so replays and out-of-order Updates are harmless.
+    """
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "SELECT document, coalesce(updated, published), deleted_at FROM objects WHERE id = ?",
+            (obj.id,),
+        )
+        existing = await cursor.fetchone()
+        if existing is not None:
+            if existing[2] is not None:
+                return False  # deleted objects stay deleted
+            stored_at = existing[1] or 0.0
+            incoming_at = obj.updated or obj.published or 0.0
+            if incoming_at <= stored_at:
+                return False
+            await conn.execute(
+                "INSERT INTO object_edits (object_id, document, replaced_at) VALUES (?,?,?)",
+                (obj.id, existing[0], now),
+            )
+        await conn.execute(
+            "INSERT INTO objects (id, type, attributed_to, local, visibility, in_reply_to,"
+            " conversation, document, published, updated, deleted_at, created_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,NULL,?) ON CONFLICT (id) DO UPDATE SET"
+            " type = excluded.type, visibility = excluded.visibility,"
+            " in_reply_to = excluded.in_reply_to, conversation = excluded.conversation,"
+            " document = excluded.document, updated = excluded.updated",
+            (
+                obj.id,
+                obj.type,
+                obj.attributed_to,
+                int(obj.local),
+                obj.visibility,
+                obj.in_reply_to,
+                obj.conversation,
+                json.dumps(obj.document, ensure_ascii=False),
+                obj.published,
+                obj.updated,
+                now,
+            ),
+        )
+    return True
+
+
+async def get(db: Database, object_id: str) -> ObjectRow | None:
+    """Return the object with this id (deleted ones too, check `deleted`), or None."""
+    row = await db.fetchone("SELECT * FROM objects WHERE id = ?", (object_id,))
+    return None if row is None else _from_row(row)
+
+
+async def tombstone(db: Database, object_id: str, *, deleted_at: float) -> bool:
+    """Replace an object by a Tombstone; return False if it was unknown or already deleted."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "SELECT type FROM objects WHERE id = ? AND deleted_at IS NULL", (object_id,)
+        )
+        row = await cursor.fetchone()
+        if row is None:
+            return False
+        document = {"id": object_id, "type": "Tombstone", "formerType": row[0]}
+        await conn.execute(
+            "UPDATE objects SET deleted_at = ?, document = ? WHERE id = ?",
+            (deleted_at, json.dumps(document), object_id),
+        )
+        await conn.execute("DELETE FROM timeline WHERE object_id = ?", (object_id,))
+    return True
+
+
+async def edits(db: Database, object_id: str) -> list[dict[str, Any]]:
+    """Earlier versions of an object, oldest first."""
+    rows = await db.fetchall(
+        "SELECT document FROM object_edits WHERE object_id = ? ORDER BY seq", (object_id,)
+    )
+    return [json.loads(r[0]) for r in rows]
+
+
+async def delete_by_author(db: Database, author: str) -> int:
+    """Remove every object an actor wrote (when the actor is deleted); return how many."""
+    return await db.execute("DELETE FROM objects WHERE attributed_to = ?", (author,))
+
+
+async def count_replies(db: Database, object_id: str) -> int:
+    """How many live objects reply to this one."""
+    value = await db.fetchval(
+        "SELECT count(*) FROM objects WHERE in_reply_to = ? AND deleted_at IS NULL", (object_id,)
+    )
+    return int(value or 0)
+
+
+async def list_replies(db: Database, object_id: str, *, limit: int, offset: int) -> list[str]:
+    """Ids of live public or unlisted replies to an object, oldest first."""
+    rows = await db.fetchall(
+        "SELECT id FROM objects WHERE in_reply_to = ? AND deleted_at IS NULL"
+        " AND visibility IN ('public', 'unlisted') ORDER BY published, id LIMIT ? OFFSET ?",
+        (object_id, limit, offset),
+    )
+    return [r[0] for r in rows]

@@ -1,0 +1,41 @@
+"""Core layer: SQL for bearer tokens (client-to-server access), stored only as SHA-256 hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from fedsocial.storage.database import Database
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create(db: Database, actor_name: str, *, now: float, label: str = "") -> str:
+    """Create a token for a local actor and return it; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    await db.execute(
+        "INSERT INTO tokens (token_hash, actor_name, label, created_at) VALUES (?,?,?,?)",
+        (hash_token(token), actor_name, label, now),
+    )
+    return token
+
+
+async def actor_for(db: Database, token: str) -> str | None:
+    """The local actor a live token belongs to, or None for an unknown or revoked token."""
+    value = await db.fetchval(
+        "SELECT actor_name FROM tokens WHERE token_hash = ? AND revoked_at IS NULL",
+        (hash_token(token),),
+    )
+    return None if value is None else str(value)
+
+
+async def revoke(db: Database, token: str, *, now: float) -> bool:
+    """Revoke a token; return False if it was unknown or already revoked."""
+    changed = await db.execute(
+        "UPDATE tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
+        (now, hash_token(token)),
+    )
+    return changed > 0

@@ -1,0 +1,9 @@
+"""Inbox layer: wires the inbox into the application (routes, workers, AppKeys)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+
+def setup(app: web.Application) -> None:
+    """Register the inbox's routes and background work on `app`."""
