@@ -22,7 +22,8 @@ from fedsocial.errors import NotFound, ValidationError
 from fedsocial.storage import local_actors
 from fedsocial.storage.database import Database
 from fedsocial.storage.local_actors import LocalActorRow
-from fedsocial.urls import INSTANCE_ACTOR_NAME
+from fedsocial.federation.signing import SigningKey
+from fedsocial.urls import INSTANCE_ACTOR_NAME, Urls
 
 ACTOR_TYPES = ("Person", "Service", "Group", "Application", "Organization")
 
@@ -45,6 +46,14 @@ class LocalActor:
     def is_instance(self) -> bool:
         """True for the instance's own Application actor."""
         return self.row.kind == "instance"
+
+    def signing_key(self, urls: Urls) -> SigningKey:
+        """The RSA key this actor signs HTTP requests and LD signatures with."""
+        return SigningKey(key_id=urls.key_id(self.row.name), private_key=self.rsa_key)
+
+    def ed25519_signing_key(self, urls: Urls) -> SigningKey:
+        """The Ed25519 key this actor signs integrity proofs with."""
+        return SigningKey(key_id=urls.ed25519_key_id(self.row.name), private_key=self.ed25519_key)
 
 
 def _load(row: LocalActorRow) -> LocalActor:
