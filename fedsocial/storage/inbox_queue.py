@@ -1,0 +1,129 @@
+"""Core layer: SQL for received activities: stored before we answer, applied by a worker.
+
+Rows are deduplicated by activity id. States: pending → applied | unsupported | rejected |
+dropped, or failed after too many attempts (kept with the error for inspection).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fedsocial.storage.database import Database
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingActivity:
+    """A received activity as stored, before or after it was applied."""
+
+    seq: int
+    activity_id: str
+    type: str
+    actor: str
+    signer: str | None
+    inbox: str
+    document: dict[str, Any]
+    received_at: float
+    state: str
+    attempts: int
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewActivity:
+    """What the inbox stores for one received activity."""
+
+    activity_id: str
+    type: str
+    actor: str
+    signer: str | None
+    inbox: str
+    raw: str  # the JSON text as stored
+    state: str = "pending"
+    last_error: str | None = None
+
+
+_INSERT = (
+    "INSERT OR IGNORE INTO inbox_activities (activity_id, type, actor, signer, inbox, document,"
+    " received_at, state, last_error) VALUES (?,?,?,?,?,?,?,?,?)"
+)
+
+
+def _params(item: NewActivity, now: float) -> tuple[Any, ...]:
+    return (
+        item.activity_id,
+        item.type,
+        item.actor,
+        item.signer,
+        item.inbox,
+        item.raw,
+        now,
+        item.state,
+        item.last_error,
+    )
+
+
+async def store(db: Database, item: NewActivity, *, now: float) -> bool:
+    """Store one received activity; return False if its id was already stored (a duplicate)."""
+    return await db.execute(_INSERT, _params(item, now)) > 0
+
+
+async def store_many(db: Database, items: Sequence[NewActivity], *, now: float) -> list[bool]:
+    """Store several activities in one transaction; for each, True if new, False if duplicate."""
+    results: list[bool] = []
+    async with db.transaction() as conn:
+        for item in items:
+            cursor = await conn.execute(_INSERT, _params(item, now))
+            results.append(cursor.rowcount > 0)
+    return results
+
+
+async def due(db: Database, *, now: float, limit: int = 100) -> list[IncomingActivity]:
+    """Pending activities whose next attempt is due, oldest first."""
+    rows = await db.fetchall(
+        "SELECT * FROM inbox_activities WHERE state = 'pending' AND next_attempt_at <= ?"
+        " ORDER BY seq LIMIT ?",
+        (now, limit),
+    )
+    return [
+        IncomingActivity(
+            seq=r["seq"],
+            activity_id=r["activity_id"],
+            type=r["type"],
+            actor=r["actor"],
+            signer=r["signer"],
+            inbox=r["inbox"],
+            document=json.loads(r["document"]),
+            received_at=r["received_at"],
+            state=r["state"],
+            attempts=r["attempts"],
+            last_error=r["last_error"],
+        )
+        for r in rows
+    ]
+
+
+async def finish(db: Database, seq: int, *, state: str, error: str | None = None) -> None:
+    """Record the final outcome of applying an activity."""
+    await db.execute(
+        "UPDATE inbox_activities SET state = ?, last_error = ?, attempts = attempts + 1"
+        " WHERE seq = ?",
+        (state, error, seq),
+    )
+
+
+async def retry_later(db: Database, seq: int, *, error: str, next_attempt_at: float) -> None:
+    """Record a failed attempt and when to try again."""
+    await db.execute(
+        "UPDATE inbox_activities SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
+        " WHERE seq = ?",
+        (error, next_attempt_at, seq),
+    )
+
+
+async def count_by_state(db: Database) -> dict[str, int]:
+    """How many stored activities are in each state."""
+    rows = await db.fetchall("SELECT state, count(*) FROM inbox_activities GROUP BY state")
+    return {r[0]: int(r[1]) for r in rows}
