@@ -112,8 +112,9 @@ def sign_cavage(
     request lacks them, and ``Digest`` (SHA-256 of the body) whenever ``digest`` is signed.
     ``headers`` defaults to ``default_headers(parts)``. RSA keys sign as ``rsa-sha256``, Ed25519
     keys as ``hs2019``. With ``expires_in``, an ``expires`` parameter is added; under hs2019 the
-    ``created``/``expires`` parameters are also signed as ``(created)``/``(expires)``.
-    Raises ValueError when a header to sign is absent.
+    ``created``/``expires`` parameters are also signed as ``(created)``/``(expires)`` (``created``
+    is also sent whenever ``headers`` names ``(created)``). Raises ValueError when a header to
+    sign is absent, or when ``(created)``/``(expires)`` are asked of an RSA (rsa-sha256) key.
     """
     added: dict[str, str] = {}
     if parts.header("host") is None:
@@ -125,10 +126,12 @@ def sign_cavage(
     created = expires = None
     if expires_in is not None:
         expires = str(int(now + expires_in))
-        if label == HS2019:
-            created = str(int(now))
-            if headers is None:
-                names += [CREATED, EXPIRES]
+        if label == HS2019 and headers is None:
+            names += [CREATED, EXPIRES]
+    if label == HS2019 and (CREATED in names or expires is not None):
+        created = str(int(now))
+    if label != HS2019 and (CREATED in names or EXPIRES in names):
+        raise ValueError(f"(created) and (expires) cannot be signed with {label}")
     if "digest" in names:
         added["Digest"] = digest_header(parts.body)
     view = parts.with_headers(added)

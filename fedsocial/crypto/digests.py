@@ -29,11 +29,12 @@ def content_digest_header(body: bytes) -> str:
     return "sha-256=:" + base64.b64encode(hashlib.sha256(body).digest()).decode("ascii") + ":"
 
 
-def check_digest(value: str, body: bytes) -> None:
+def check_digest(value: str, body: bytes, *, require_sha256: bool = True) -> None:
     """Check an RFC 3230 ``Digest`` header against ``body``.
 
-    Raises ``SignatureError("bad_digest")`` when no sha-256 digest is offered, when a value is not
-    base64, or when a sha-256 or sha-512 digest does not match. Other algorithms are ignored.
+    Raises ``SignatureError("bad_digest")`` when no sha-256 digest is offered (with
+    ``require_sha256=False``: when neither sha-256 nor sha-512 is), when a value is not base64, or
+    when a sha-256 or sha-512 digest does not match. Other algorithms are ignored.
     """
     offered: dict[str, bytes] = {}
     for member in value.split(","):
@@ -45,15 +46,16 @@ def check_digest(value: str, body: bytes) -> None:
             offered[algorithm] = base64.b64decode(encoded.strip(), validate=True)
         except binascii.Error as exc:
             raise SignatureError("bad_digest", f"Digest {name} is not valid base64") from exc
-    _compare(offered, body, header="Digest")
+    _compare(offered, body, header="Digest", require_sha256=require_sha256)
 
 
-def check_content_digest(value: str, body: bytes) -> None:
+def check_content_digest(value: str, body: bytes, *, require_sha256: bool = True) -> None:
     """Check an RFC 9530 ``Content-Digest`` header against ``body``.
 
     The header is an RFC 8941 dictionary of byte sequences; algorithm keys are accepted in any case.
-    Raises ``SignatureError("bad_digest")`` when it does not parse, has no sha-256 member, or a
-    sha-256/sha-512 member does not match.
+    Raises ``SignatureError("bad_digest")`` when it does not parse, has no sha-256 member (with
+    ``require_sha256=False``: neither sha-256 nor sha-512), or a sha-256/sha-512 member does not
+    match.
     """
     parsed = Dictionary()
     try:
@@ -67,7 +69,7 @@ def check_content_digest(value: str, body: bytes) -> None:
         if not isinstance(member, Item) or not isinstance(member.value, bytes):
             raise SignatureError("bad_digest", f"Content-Digest {algorithm} is not a byte sequence")
         offered[algorithm] = member.value
-    _compare(offered, body, header="Content-Digest")
+    _compare(offered, body, header="Content-Digest", require_sha256=require_sha256)
 
 
 def _lowercase_keys(value: str) -> str:
@@ -80,9 +82,11 @@ def _lowercase_keys(value: str) -> str:
     return ",".join(members)
 
 
-def _compare(offered: dict[str, bytes], body: bytes, *, header: str) -> None:
-    if "sha-256" not in offered:
-        names = ", ".join(sorted(offered)) or "none supported"
+def _compare(offered: dict[str, bytes], body: bytes, *, header: str, require_sha256: bool) -> None:
+    if not offered:
+        raise SignatureError("bad_digest", f"{header} has no sha-256 or sha-512 digest")
+    if require_sha256 and "sha-256" not in offered:
+        names = ", ".join(sorted(offered))
         raise SignatureError("bad_digest", f"{header} has no sha-256 digest (offered: {names})")
     for algorithm, expected in offered.items():
         actual = _HASHES[algorithm](body).digest()

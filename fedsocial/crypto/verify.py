@@ -12,15 +12,16 @@ Under ``Policy.MASTODON`` (the default) the checks and their order mirror Mastod
 4. required coverage, else ``missing_header``: cavage needs ``date`` or ``(created)``,
    ``(request-target)`` or ``digest``, ``host`` on GET and ``digest`` on POST; RFC 9421 needs the
    ``created`` parameter, ``@method``, ``@target-uri`` and ``content-digest`` on POST;
-5. a covered Digest / Content-Digest matches the body, and a non-empty body is covered by one,
-   else ``bad_digest``;
+5. a covered Digest / Content-Digest has a sha-256 digest, it (and any sha-512 one) matches the
+   body, and a non-empty body is covered by one, else ``bad_digest``;
 6. every covered header is present in the request, else ``missing_header``;
 7. the signature itself, else ``invalid`` (cavage retries without the query string in
    ``(request-target)``, as Mastodon does).
 
-``Policy.SPEC`` keeps 1, 2, 5 (covered digests only), 6 and 7, and of the window only what the
-specifications ask: an ``expires`` in the past is ``stale`` and a ``created`` more than 1 h ahead
-is ``future``. The spec examples, which sign few headers and carry old dates, verify under it.
+``Policy.SPEC`` keeps 1, 2, 5 (covered digests only, sha-512 alone is enough), 6 and 7, and of
+the window only what the specifications ask: an ``expires`` in the past is ``stale`` and a
+``created`` more than 1 h ahead is ``future``. The spec examples, which sign few headers and
+carry old dates, verify under it.
 """
 
 from __future__ import annotations
@@ -237,7 +238,7 @@ def _check_digests(parts: HttpRequestParts, sig: SignatureInput, *, policy: Poli
         value = parts.header(name)
         if value is None:
             raise SignatureError("missing_header", f"{name} is signed but absent")
-        check(value, parts.body)
+        check(value, parts.body, require_sha256=policy is Policy.MASTODON)
         checked = True
     if parts.body and not checked and policy is Policy.MASTODON:
         raise SignatureError("bad_digest", "the body is not covered by a signed digest")
