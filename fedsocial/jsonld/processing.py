@@ -58,6 +58,18 @@ def canonical_nquads(document: dict[str, Any]) -> str:
     return str(result)
 
 
+def with_null_base(document: dict[str, Any]) -> dict[str, Any]:
+    """Return a shallow copy whose context starts with ``{"@base": null}``.
+
+    Inbox payloads have no trustworthy base IRI; with a null base, relative IRI references
+    (Mastodon's bare ``attributionDomains``, a "not a url" string) stay as written instead of
+    being resolved against pyld's placeholder base.
+    """
+    context = document.get("@context")
+    items = context if isinstance(context, list) else [] if context is None else [context]
+    return {**document, "@context": [{"@base": None}, *items]}
+
+
 def _translate(exc: BaseException) -> JsonLdError:
     """Find our own refusal inside pyld's wrapped errors, or describe pyld's error."""
     seen: set[int] = set()
