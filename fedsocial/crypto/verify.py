@@ -117,10 +117,10 @@ def verify_signature(
     Returns a ``VerifiedSignature`` or raises ``SignatureError`` with the reason of the first rule
     broken, in the order the module docstring lists.
     """
-    if not sig.key_id:
-        raise SignatureError("invalid", "the signature names no key")
     if sig.unusable is not None:
         raise SignatureError("invalid", f"signature {sig.label or sig.key_id}: {sig.unusable}")
+    if not sig.key_id:
+        raise SignatureError("invalid", "the signature names no key")
     candidates = _candidate_algorithms(sig, public_key)
     start = _check_window(sig, now=now, policy=policy)
     if policy is Policy.MASTODON:
