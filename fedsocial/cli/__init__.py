@@ -10,7 +10,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from fedsocial.errors import FedsocialError
+from fedsocial.errors import ConfigError, FedsocialError
 
 from fedsocial.cli import (
     commands_admin,
@@ -47,7 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = asyncio.run(result)
     except FedsocialError as exc:
         print(f"fedsocial: error: {exc.message}", file=sys.stderr)
-        return 2 if exc.status < 500 or exc.status == 502 else 1
+        # 2: the user's input or config is wrong; 1: something failed while running.
+        return 2 if isinstance(exc, ConfigError) or exc.status < 500 else 1
     except KeyboardInterrupt:
         return 130
     return int(result or 0)

@@ -1,0 +1,56 @@
+"""Shared helpers for the benchmarks: free ports, temp configs, process memory, medians."""
+
+from __future__ import annotations
+
+import socket
+import statistics
+import sys
+from pathlib import Path
+
+CLI = [sys.executable, "-m", "fedsocial.cli"]
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_config(folder: Path, port: int, *, first_actor: str = "bench", extra: str = "") -> Path:
+    """A loopback http config for a benchmark instance."""
+    path = folder / "fedsocial.toml"
+    path.write_text(
+        f'[instance]\ndomain = "127.0.0.1:{port}"\nscheme = "http"\n'
+        f'[server]\nport = {port}\n[storage]\ndatabase = "bench.sqlite3"\n'
+        f'[first_actor]\nname = "{first_actor}"\n'
+        "[federation]\nallow_private_addresses = true\nallow_http = true\n" + extra,
+        encoding="utf-8",
+    )
+    return path
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory of a process in MB (Linux VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM")
+
+
+def median(values: list[float]) -> float:
+    """The median of the measured values."""
+    return statistics.median(values)
+
+
+def verdict(ok: bool) -> str:
+    """A short pass/miss label for a figure against its target."""
+    return "meets target" if ok else "MISSES target"

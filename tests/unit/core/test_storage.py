@@ -1,0 +1,55 @@
+"""The SQLite database: WAL, idempotent migrations, and refusal of a newer schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fedsocial.errors import SchemaTooNewError
+from fedsocial.storage.database import Database, latest_version
+
+
+async def test_open_migrates_in_wal_mode(tmp_path: Path) -> None:
+    db = await Database.open(str(tmp_path / "a.sqlite3"))
+    try:
+        assert await db.version() == latest_version()
+        assert await db.fetchval("PRAGMA journal_mode") == "wal"
+        assert await db.fetchval("SELECT count(*) FROM local_actors") == 0
+    finally:
+        await db.close()
+
+
+async def test_migrate_is_idempotent(tmp_path: Path) -> None:
+    path = str(tmp_path / "a.sqlite3")
+    db = await Database.open(path, migrate=False)
+    try:
+        first = await db.migrate()
+        second = await db.migrate()
+    finally:
+        await db.close()
+    assert first and first[0] == "001_initial.sql"
+    assert second == []
+
+
+async def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = str(tmp_path / "a.sqlite3")
+    db = await Database.open(path)
+    await db.execute(f"PRAGMA user_version = {latest_version() + 1}")
+    await db.close()
+    with pytest.raises(SchemaTooNewError, match="upgrade fedsocial"):
+        await Database.open(path)
+
+
+async def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
+    db = await Database.open(str(tmp_path / "a.sqlite3"))
+    try:
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as conn:
+                await conn.execute(
+                    "INSERT INTO domain_blocks (domain, created_at) VALUES ('x.example', 0)"
+                )
+                raise RuntimeError("boom")
+        assert await db.fetchval("SELECT count(*) FROM domain_blocks") == 0
+    finally:
+        await db.close()
