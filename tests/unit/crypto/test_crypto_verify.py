@@ -109,12 +109,7 @@ def test_cavage_hs2019_ed25519_round_trip(ed_key: Ed25519PrivateKey) -> None:
 @pytest.mark.parametrize("algorithm", ["rsa-v1_5-sha256", "rsa-pss-sha512"])
 def test_rfc9421_rsa_round_trips(rsa_key: RSAPrivateKey, algorithm: str) -> None:
     request = signed_rfc9421(post(), rsa_key, algorithm=algorithm)
-    assert (
-        request.header(
-            "content-digest",
-        )
-        is not None
-    )
+    assert request.header("content-digest") is not None
     result = check(request, rsa_key)
     assert result.scheme == "rfc9421"
     assert result.algorithm == algorithm
