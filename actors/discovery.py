@@ -61,7 +61,11 @@ async def webfinger(request: web.Request) -> web.StreamResponse:
         raise NotFound(f"no actor {resource!r} here")
     actor_id = urls.actor(name)
     subject_name = config.instance.domain.split(":")[0] if row.kind == "instance" else name
-    profile = f"{config.base_url}/about/more?instance_actor=true" if row.kind == "instance" else urls.profile(name)
+    profile = (
+        f"{config.base_url}/about/more?instance_actor=true"
+        if row.kind == "instance"
+        else urls.profile(name)
+    )
     jrd: dict[str, Any] = {
         "subject": f"acct:{subject_name}@{config.instance.domain}",
         "aliases": [actor_id, profile],
@@ -93,7 +97,10 @@ async def nodeinfo_index(request: web.Request) -> web.StreamResponse:
     base = request.app[appkeys.CONFIG].base_url
     doc = {
         "links": [
-            {"rel": f"http://nodeinfo.diaspora.software/ns/schema/{v}", "href": f"{base}/nodeinfo/{v}"}
+            {
+                "rel": f"http://nodeinfo.diaspora.software/ns/schema/{v}",
+                "href": f"{base}/nodeinfo/{v}",
+            }
             for v in ("2.0", "2.1")
         ]
     }
@@ -123,7 +130,10 @@ async def nodeinfo(request: web.Request) -> web.StreamResponse:
             "users": {"total": users, "activeMonth": users, "activeHalfyear": users},
             "localPosts": await activities.count_local_posts(db),
         },
-        "metadata": {"nodeName": config.instance.name, "nodeDescription": config.instance.description},
+        "metadata": {
+            "nodeName": config.instance.name,
+            "nodeDescription": config.instance.description,
+        },
     }
     profile = f"http://nodeinfo.diaspora.software/ns/schema/{version}#"
     response = json_response(doc, content_type=f'application/json; profile="{profile}"')

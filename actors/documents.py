@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from actors.local import LocalActor
 from fedsocial.clock import iso
 from fedsocial.urls import Urls
-
-from actors.local import LocalActor
 
 ACTOR_CONTEXT: list[Any] = [
     "https://www.w3.org/ns/activitystreams",

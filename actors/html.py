@@ -12,12 +12,12 @@ def profile_page(actor: LocalActor, *, actor_id: str, handle: str, followers: in
     row = actor.row
     title = escape(row.display_name or row.name)
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{title} ({escape(handle)})</title>"
         f'<link rel="alternate" type="application/activity+json" href="{escape(actor_id)}">'
         "</head><body>"
         f"<h1>{title}</h1><p>{escape(handle)}</p>"
-        f"<div class=\"summary\">{escape(row.summary)}</div>"
+        f'<div class="summary">{escape(row.summary)}</div>'
         f"<p>{followers} followers</p>"
         "</body></html>\n"
     )

@@ -19,10 +19,10 @@ from fedsocial.crypto.keys import (
     public_key_to_pem,
 )
 from fedsocial.errors import NotFound, ValidationError
+from fedsocial.federation.signing import SigningKey
 from fedsocial.storage import local_actors
 from fedsocial.storage.database import Database
 from fedsocial.storage.local_actors import LocalActorRow
-from fedsocial.federation.signing import SigningKey
 from fedsocial.urls import INSTANCE_ACTOR_NAME, Urls
 
 ACTOR_TYPES = ("Person", "Service", "Group", "Application", "Organization")

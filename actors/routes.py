@@ -7,16 +7,15 @@ from typing import Any
 
 from aiohttp import web
 
+from actors.documents import actor_document
+from actors.html import profile_page
+from actors.local import LocalActor
+from actors.state import local_actors
 from fedsocial import appkeys
 from fedsocial.errors import BadRequest, NotFound
 from fedsocial.paging import collection_document, page_document, parse_page
 from fedsocial.storage import activities, follows
 from fedsocial.web.negotiation import activity_response, wants_html
-
-from actors.documents import actor_document
-from actors.html import profile_page
-from actors.local import LocalActor
-from actors.state import local_actors
 
 
 async def _actor_for(request: web.Request) -> LocalActor:
@@ -36,7 +35,10 @@ async def actor_handler(request: web.Request) -> web.StreamResponse:
         count = await follows.count_followers(request.app[appkeys.DB], urls.actor(actor.name))
         domain = request.app[appkeys.CONFIG].instance.domain
         page = profile_page(
-            actor, actor_id=urls.actor(actor.name), handle=f"@{actor.name}@{domain}", followers=count
+            actor,
+            actor_id=urls.actor(actor.name),
+            handle=f"@{actor.name}@{domain}",
+            followers=count,
         )
         return web.Response(text=page, content_type="text/html", headers={"Vary": "Accept"})
     return activity_response(request, actor_document(actor, urls))

@@ -6,9 +6,8 @@ from typing import cast
 
 from aiohttp import web
 
-from fedsocial import appkeys
-
 from actors.local import LocalActors
+from fedsocial import appkeys
 
 
 def local_actors(app: web.Application) -> LocalActors:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _common import CLI, free_port, median, rss_mb, verdict, write_config  # noqa: E402
+from _common import CLI, free_port, median, rss_mb, verdict, write_config
 
 RUNS = 5
 

@@ -1,12 +1,11 @@
 """Core layer: every `web.AppKey` the application carries.
 
 Objects owned by higher layers (actor cache, outbox, inbox worker) are typed as `Any` here
-because core must not import them; each owner exposes a typed accessor (`actors.state`, ...).
+because core must not import them: they are typed `object` here and each owner exposes a
+typed accessor that casts (`actors.state.local_actors(app)`, ...).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from aiohttp import web
 
@@ -20,9 +19,9 @@ CLOCK = web.AppKey("clock", Clock)
 DB = web.AppKey("db", Database)
 URLS = web.AppKey("urls", Urls)
 # Filled by the layers that own them; read through their typed accessors.
-LOCAL_ACTORS = web.AppKey("local_actors", Any)
-HTTP_CLIENT = web.AppKey("http_client", Any)
-REMOTE_ACTORS = web.AppKey("remote_actors", Any)
-KEY_RESOLVER = web.AppKey("key_resolver", Any)
-OUTBOX = web.AppKey("outbox", Any)
-INBOX = web.AppKey("inbox", Any)
+LOCAL_ACTORS = web.AppKey("local_actors", object)
+HTTP_CLIENT = web.AppKey("http_client", object)
+REMOTE_ACTORS = web.AppKey("remote_actors", object)
+KEY_RESOLVER = web.AppKey("key_resolver", object)
+OUTBOX = web.AppKey("outbox", object)
+INBOX = web.AppKey("inbox", object)

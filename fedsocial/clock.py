@@ -45,7 +45,10 @@ def iso(ts: float) -> str:
 
 
 def parse_iso(value: str) -> float:
-    """Parse an ISO 8601 timestamp (``Z`` or offset) into Unix time; raise ValueError if malformed."""
+    """Parse an ISO 8601 timestamp (``Z`` or offset) into Unix time.
+
+    Raise ValueError if it is malformed.
+    """
     text = value.strip()
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"

@@ -160,7 +160,9 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"{src}: instance.scheme: must be 'https' or 'http'")
     domain = config.instance.domain
     if not domain or "/" in domain or domain != domain.strip().lower():
-        raise ConfigError(f"{src}: instance.domain: must be a lowercase host[:port], got {domain!r}")
+        raise ConfigError(
+            f"{src}: instance.domain: must be a lowercase host[:port], got {domain!r}"
+        )
     if not 0 < config.server.port < 65536:
         raise ConfigError(f"{src}: server.port: must be between 1 and 65535")
     if not _NAME_RE.match(config.first_actor.name):
@@ -192,7 +194,10 @@ def load_config(path: str | os.PathLike[str]) -> Config:
 
 
 def resolve_config(cli_path: str | None, environ: dict[str, str] | None = None) -> Config:
-    """Load the config from `--config`, else $FEDSOCIAL_CONFIG, else ./fedsocial.toml, else defaults."""
+    """Load the config from `--config`, else $FEDSOCIAL_CONFIG, else ./fedsocial.toml.
+
+    Without any of those, the built-in defaults for local use.
+    """
     env = os.environ if environ is None else environ
     if cli_path:
         return load_config(cli_path)
@@ -204,7 +209,7 @@ def resolve_config(cli_path: str | None, environ: dict[str, str] | None = None) 
 
 
 def validate_actor_name(name: str) -> str:
-    """Return `name` if it is a valid local actor name, else raise ConfigError-free ValueError."""
+    """Return `name` if it is a valid local actor name, else raise ValueError."""
     if not _NAME_RE.match(name):
         raise ValueError(f"invalid actor name {name!r}: use 1–30 of a-z, 0-9 and _")
     return name

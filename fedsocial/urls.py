@@ -87,4 +87,6 @@ class Urls:
 
     def is_local(self, iri: str) -> bool:
         """True when the IRI is on this instance."""
-        return iri == self.base or iri.startswith(self.base + "/") or iri.startswith(self.base + "#")
+        return (
+            iri == self.base or iri.startswith(self.base + "/") or iri.startswith(self.base + "#")
+        )

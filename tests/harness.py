@@ -17,7 +17,13 @@ from aiohttp import web
 from fedsocial import appkeys
 from fedsocial.app import create_app
 from fedsocial.clock import Clock
-from fedsocial.config import Config, FederationConfig, FirstActorConfig, InstanceConfig, StorageConfig
+from fedsocial.config import (
+    Config,
+    FederationConfig,
+    FirstActorConfig,
+    InstanceConfig,
+    StorageConfig,
+)
 from fedsocial.storage.database import Database
 
 

@@ -10,8 +10,6 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from fedsocial.errors import ConfigError, FedsocialError
-
 from fedsocial.cli import (
     commands_admin,
     commands_federation,
@@ -19,12 +17,15 @@ from fedsocial.cli import (
     commands_jsonld,
     commands_outbox,
 )
+from fedsocial.errors import ConfigError, FedsocialError
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
     parser = argparse.ArgumentParser(prog="fedsocial", description="A small ActivityPub server.")
-    parser.add_argument("--config", help="path to the TOML config (else $FEDSOCIAL_CONFIG, else ./fedsocial.toml)")
+    parser.add_argument(
+        "--config", help="path to the TOML config (else $FEDSOCIAL_CONFIG, else ./fedsocial.toml)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (
         commands_admin,

@@ -73,7 +73,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from fedsocial.app import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     for line in asyncio.run(initialise(args)):
         print(line, flush=True)
     config = config_of(args)
@@ -109,11 +111,21 @@ async def cmd_actor_list(args: argparse.Namespace) -> int:
     async with open_context(args) as ctx:
         rows = await local_actors.list_users(ctx.db)
         if args.json:
-            print(json.dumps([
-                {"name": r.name, "id": ctx.urls.actor(r.name), "type": r.type,
-                 "display_name": r.display_name, "manually_approves": r.manually_approves}
-                for r in rows
-            ], indent=2))
+            print(
+                json.dumps(
+                    [
+                        {
+                            "name": r.name,
+                            "id": ctx.urls.actor(r.name),
+                            "type": r.type,
+                            "display_name": r.display_name,
+                            "manually_approves": r.manually_approves,
+                        }
+                        for r in rows
+                    ],
+                    indent=2,
+                )
+            )
         else:
             for r in rows:
                 flag = " (manual approval)" if r.manually_approves else ""

@@ -29,7 +29,9 @@ def config_of(args: argparse.Namespace) -> Config:
 
 
 @asynccontextmanager
-async def open_context(args: argparse.Namespace, *, migrate: bool = True) -> AsyncIterator[CliContext]:
+async def open_context(
+    args: argparse.Namespace, *, migrate: bool = True
+) -> AsyncIterator[CliContext]:
     """Open the configured database for the duration of one command."""
     config = config_of(args)
     db = await Database.open(config.storage.database, migrate=migrate)

@@ -32,9 +32,7 @@ async def list_public_by(
 
 async def count_local_posts(db: Database) -> int:
     """How many live objects local actors have posted (for NodeInfo)."""
-    value = await db.fetchval(
-        "SELECT count(*) FROM objects WHERE local = 1 AND deleted_at IS NULL"
-    )
+    value = await db.fetchval("SELECT count(*) FROM objects WHERE local = 1 AND deleted_at IS NULL")
     return int(value or 0)
 
 

@@ -88,7 +88,7 @@ async def list_following(db: Database, follower: str, *, limit: int, offset: int
 
 
 async def list_pending_for(db: Database, followee: str) -> list[tuple[str, str | None]]:
-    """Follow requests waiting for `followee`'s approval, as (follower, activity id), oldest first."""
+    """Follow requests waiting for `followee`'s approval: (follower, activity id), oldest first."""
     rows = await db.fetchall(
         "SELECT follower, activity_id FROM follows WHERE followee = ? AND state = 'pending'"
         " ORDER BY created_at, rowid",

@@ -36,7 +36,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except SignatureError as exc:
-        log.info("signature refused on %s %s: %s (%s)", request.method, request.path, exc.reason, exc)
+        log.info(
+            "signature refused on %s %s: %s (%s)", request.method, request.path, exc.reason, exc
+        )
         return error_body(exc.status, exc.code, exc.message, reason=exc.reason)
     except FedsocialError as exc:
         if exc.status >= 500:

@@ -66,7 +66,9 @@ def activity_response(
     return response
 
 
-def json_response(document: Any, *, status: int = 200, content_type: str = "application/json") -> web.Response:
+def json_response(
+    document: Any, *, status: int = 200, content_type: str = "application/json"
+) -> web.Response:
     """Answer plain JSON with the given content type."""
     return web.Response(
         body=json.dumps(document, ensure_ascii=False).encode(),

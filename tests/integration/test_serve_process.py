@@ -67,8 +67,12 @@ async def test_serve_answers_webfinger_and_actor(tmp_path: Path) -> None:
     port = free_port()
     config = write_config(tmp_path, port)
     proc = await asyncio.create_subprocess_exec(
-        *CLI, "--config", str(config), "serve",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        *CLI,
+        "--config",
+        str(config),
+        "serve",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     try:
         base = f"http://127.0.0.1:{port}"

@@ -89,7 +89,12 @@ async def test_followers_collection_pages(client: TestClient) -> None:
     alice = "https://social.example/users/alice"
     for i in range(45):
         await follows.upsert(
-            db, f"https://remote.example/users/u{i}", alice, activity_id=None, state="accepted", now=i
+            db,
+            f"https://remote.example/users/u{i}",
+            alice,
+            activity_id=None,
+            state="accepted",
+            now=i,
         )
     await follows.upsert(
         db, "https://remote.example/users/pending", alice, activity_id=None, state="pending", now=99

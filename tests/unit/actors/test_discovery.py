@@ -7,7 +7,9 @@ from aiohttp.test_utils import TestClient
 
 
 async def test_webfinger_acct(client: TestClient) -> None:
-    resp = await client.get("/.well-known/webfinger", params={"resource": "acct:alice@social.example"})
+    resp = await client.get(
+        "/.well-known/webfinger", params={"resource": "acct:alice@social.example"}
+    )
     assert resp.status == 200
     assert resp.headers["Content-Type"].startswith("application/jrd+json")
     assert resp.headers["Access-Control-Allow-Origin"] == "*"
@@ -49,7 +51,9 @@ async def test_webfinger_instance_actor(client: TestClient) -> None:
         ({"resource": "acct:\u0000@social.example"}, 404),
     ],
 )
-async def test_webfinger_bad_resources(client: TestClient, params: dict[str, str], status: int) -> None:
+async def test_webfinger_bad_resources(
+    client: TestClient, params: dict[str, str], status: int
+) -> None:
     resp = await client.get("/.well-known/webfinger", params=params)
     assert resp.status == status
     assert "error" in await resp.json(content_type=None)

@@ -50,14 +50,14 @@ def test_wrong_type_is_named(tmp_path: Path) -> None:
 
 def test_bool_is_not_an_int(tmp_path: Path) -> None:
     path = write(tmp_path, "[server]\nport = true\n")
-    with pytest.raises(ConfigError, match="server.port"):
+    with pytest.raises(ConfigError, match=r"server\.port"):
         load_config(path)
 
 
 def test_bad_scheme_and_domain(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="instance.scheme"):
+    with pytest.raises(ConfigError, match=r"instance\.scheme"):
         load_config(write(tmp_path, '[instance]\nscheme = "ftp"\n'))
-    with pytest.raises(ConfigError, match="instance.domain"):
+    with pytest.raises(ConfigError, match=r"instance\.domain"):
         load_config(write(tmp_path, '[instance]\ndomain = "Example.org/x"\n'))
 
 
@@ -67,7 +67,9 @@ def test_invalid_toml_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_http_domain_with_port_builds_ids(tmp_path: Path) -> None:
-    config = load_config(write(tmp_path, '[instance]\ndomain = "127.0.0.1:8081"\nscheme = "http"\n'))
+    config = load_config(
+        write(tmp_path, '[instance]\ndomain = "127.0.0.1:8081"\nscheme = "http"\n')
+    )
     assert config.base_url == "http://127.0.0.1:8081"
     assert config.user_agent.startswith("fedsocial/")
     assert config.user_agent.endswith("(+http://127.0.0.1:8081/)")
