@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+import http_message_signatures
+import httpsig  # type: ignore[import-untyped]
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -19,9 +21,6 @@ from fedsocial.crypto.http_request import HttpRequestParts
 from fedsocial.crypto.keys import PrivateKey, private_key_to_pem, public_key_to_pem
 from fedsocial.crypto.rfc9421 import sign_rfc9421
 from fedsocial.crypto.verify import verify_request
-
-http_message_signatures = pytest.importorskip("http_message_signatures")
-httpsig = pytest.importorskip("httpsig")
 
 NOW = 1_700_000_000.0
 URL = "https://local.example/users/alice/inbox?x=1"
