@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import aiosqlite
+
 from fedsocial.storage.database import Database
 
 
@@ -102,3 +104,58 @@ async def delete_all_of(db: Database, actor: str) -> int:
     return await db.execute(
         "DELETE FROM follows WHERE follower = ? OR followee = ?", (actor, actor)
     )
+
+
+async def upsert_in(
+    conn: aiosqlite.Connection,
+    follower: str,
+    followee: str,
+    *,
+    activity_id: str | None,
+    state: str,
+    now: float,
+) -> None:
+    """`upsert` inside a transaction the caller owns (the inbox commits many at once)."""
+    await conn.execute(
+        "INSERT INTO follows (follower, followee, activity_id, state, created_at)"
+        " VALUES (?,?,?,?,?) ON CONFLICT (follower, followee) DO UPDATE SET"
+        " activity_id = excluded.activity_id, state = excluded.state",
+        (follower, followee, activity_id, state, now),
+    )
+
+
+async def set_state_in(
+    conn: aiosqlite.Connection, follower: str, followee: str, state: str
+) -> bool:
+    """`set_state` inside a transaction the caller owns."""
+    cursor = await conn.execute(
+        "UPDATE follows SET state = ? WHERE follower = ? AND followee = ?",
+        (state, follower, followee),
+    )
+    return cursor.rowcount > 0
+
+
+async def delete_in(conn: aiosqlite.Connection, follower: str, followee: str) -> bool:
+    """`delete` inside a transaction the caller owns."""
+    cursor = await conn.execute(
+        "DELETE FROM follows WHERE follower = ? AND followee = ?", (follower, followee)
+    )
+    return cursor.rowcount > 0
+
+
+async def delete_all_of_in(conn: aiosqlite.Connection, actor: str) -> int:
+    """`delete_all_of` inside a transaction the caller owns."""
+    cursor = await conn.execute(
+        "DELETE FROM follows WHERE follower = ? OR followee = ?", (actor, actor)
+    )
+    return cursor.rowcount
+
+
+async def local_followers(db: Database, followee: str, *, local_actor_prefix: str) -> list[str]:
+    """Ids of the local actors (ids starting with the prefix) following `followee`."""
+    rows = await db.fetchall(
+        "SELECT follower FROM follows WHERE followee = ? AND state = 'accepted'"
+        " AND substr(follower, 1, ?) = ?",
+        (followee, len(local_actor_prefix), local_actor_prefix),
+    )
+    return [r[0] for r in rows]

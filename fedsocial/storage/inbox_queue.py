@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fedsocial.storage.database import Database
+import aiosqlite
+
+from fedsocial.storage.database import Database, Row
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,22 +89,23 @@ async def due(db: Database, *, now: float, limit: int = 100) -> list[IncomingAct
         " ORDER BY seq LIMIT ?",
         (now, limit),
     )
-    return [
-        IncomingActivity(
-            seq=r["seq"],
-            activity_id=r["activity_id"],
-            type=r["type"],
-            actor=r["actor"],
-            signer=r["signer"],
-            inbox=r["inbox"],
-            document=json.loads(r["document"]),
-            received_at=r["received_at"],
-            state=r["state"],
-            attempts=r["attempts"],
-            last_error=r["last_error"],
-        )
-        for r in rows
-    ]
+    return [_from_row(r) for r in rows]
+
+
+def _from_row(r: Row) -> IncomingActivity:
+    return IncomingActivity(
+        seq=r["seq"],
+        activity_id=r["activity_id"],
+        type=r["type"],
+        actor=r["actor"],
+        signer=r["signer"],
+        inbox=r["inbox"],
+        document=json.loads(r["document"]),
+        received_at=r["received_at"],
+        state=r["state"],
+        attempts=r["attempts"],
+        last_error=r["last_error"],
+    )
 
 
 async def finish(db: Database, seq: int, *, state: str, error: str | None = None) -> None:
@@ -127,3 +130,83 @@ async def count_by_state(db: Database) -> dict[str, int]:
     """How many stored activities are in each state."""
     rows = await db.fetchall("SELECT state, count(*) FROM inbox_activities GROUP BY state")
     return {r[0]: int(r[1]) for r in rows}
+
+
+async def store_batch(db: Database, items: Sequence[NewActivity], *, now: float) -> None:
+    """Store many activities in one transaction with one statement; duplicates are ignored.
+
+    The inbox answers 202 to a duplicate as to a new activity, so the caller needs no
+    per-item result, and one `executemany` keeps the grouped insert cheap.
+    """
+    await db.executemany(_INSERT, [_params(item, now) for item in items])
+
+
+async def get(db: Database, activity_id: str) -> IncomingActivity | None:
+    """The stored activity with this id, in whatever state, or None."""
+    row = await db.fetchone("SELECT * FROM inbox_activities WHERE activity_id = ?", (activity_id,))
+    return None if row is None else _from_row(row)
+
+
+async def has_pending(db: Database) -> bool:
+    """True while some stored activity is still pending (due now or later)."""
+    value = await db.fetchval("SELECT 1 FROM inbox_activities WHERE state = 'pending' LIMIT 1")
+    return value is not None
+
+
+async def finish_in(
+    conn: aiosqlite.Connection, seq: int, *, state: str, error: str | None = None
+) -> None:
+    """Record the final outcome of applying an activity, inside the caller's transaction."""
+    await conn.execute(
+        "UPDATE inbox_activities SET state = ?, last_error = ?, attempts = attempts + 1"
+        " WHERE seq = ? AND state = 'pending'",
+        (state, error, seq),
+    )
+
+
+async def add_item(conn: aiosqlite.Connection, actor_name: str, activity_id: str) -> None:
+    """Record that a local actor received an activity (what its C2S inbox lists)."""
+    await conn.execute(
+        "INSERT OR IGNORE INTO inbox_items (actor_name, activity_id) SELECT ?, ?"
+        " WHERE EXISTS (SELECT 1 FROM local_actors WHERE name = ?)",
+        (actor_name, activity_id, actor_name),
+    )
+
+
+async def add_items_for_followers(
+    conn: aiosqlite.Connection, author: str, activity_id: str, *, local_actor_prefix: str
+) -> None:
+    """Record an activity as received by every local actor following `author`."""
+    await conn.execute(
+        "INSERT OR IGNORE INTO inbox_items (actor_name, activity_id)"
+        " SELECT substr(follower, ?), ? FROM follows WHERE followee = ? AND state = 'accepted'"
+        " AND substr(follower, 1, ?) = ?",
+        (
+            len(local_actor_prefix) + 1,
+            activity_id,
+            author,
+            len(local_actor_prefix),
+            local_actor_prefix,
+        ),
+    )
+
+
+async def count_items(db: Database, actor_name: str) -> int:
+    """How many activities a local actor received."""
+    value = await db.fetchval(
+        "SELECT count(*) FROM inbox_items WHERE actor_name = ?", (actor_name,)
+    )
+    return int(value or 0)
+
+
+async def list_items(
+    db: Database, actor_name: str, *, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    """The activities a local actor received, newest first, as stored JSON documents."""
+    rows = await db.fetchall(
+        "SELECT a.document FROM inbox_items i JOIN inbox_activities a"
+        " ON a.activity_id = i.activity_id WHERE i.actor_name = ?"
+        " ORDER BY i.seq DESC LIMIT ? OFFSET ?",
+        (actor_name, limit, offset),
+    )
+    return [json.loads(r[0]) for r in rows]

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import aiosqlite
+
 from fedsocial.storage.database import Database, Row
 
 
@@ -54,43 +56,48 @@ async def upsert(db: Database, obj: ObjectRow, *, now: float) -> bool:
     (`updated`, else `published`), so replays and out-of-order Updates are harmless.
     """
     async with db.transaction() as conn:
-        cursor = await conn.execute(
-            "SELECT document, coalesce(updated, published), deleted_at FROM objects WHERE id = ?",
-            (obj.id,),
-        )
-        existing = await cursor.fetchone()
-        if existing is not None:
-            if existing[2] is not None:
-                return False  # deleted objects stay deleted
-            stored_at = existing[1] or 0.0
-            incoming_at = obj.updated or obj.published or 0.0
-            if incoming_at <= stored_at:
-                return False
-            await conn.execute(
-                "INSERT INTO object_edits (object_id, document, replaced_at) VALUES (?,?,?)",
-                (obj.id, existing[0], now),
-            )
+        return await upsert_in(conn, obj, now=now)
+
+
+async def upsert_in(conn: aiosqlite.Connection, obj: ObjectRow, *, now: float) -> bool:
+    """`upsert` inside a transaction the caller owns (the inbox commits many at once)."""
+    cursor = await conn.execute(
+        "SELECT document, coalesce(updated, published), deleted_at FROM objects WHERE id = ?",
+        (obj.id,),
+    )
+    existing = await cursor.fetchone()
+    if existing is not None:
+        if existing[2] is not None:
+            return False  # deleted objects stay deleted
+        stored_at = existing[1] or 0.0
+        incoming_at = obj.updated or obj.published or 0.0
+        if incoming_at <= stored_at:
+            return False
         await conn.execute(
-            "INSERT INTO objects (id, type, attributed_to, local, visibility, in_reply_to,"
-            " conversation, document, published, updated, deleted_at, created_at)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,NULL,?) ON CONFLICT (id) DO UPDATE SET"
-            " type = excluded.type, visibility = excluded.visibility,"
-            " in_reply_to = excluded.in_reply_to, conversation = excluded.conversation,"
-            " document = excluded.document, updated = excluded.updated",
-            (
-                obj.id,
-                obj.type,
-                obj.attributed_to,
-                int(obj.local),
-                obj.visibility,
-                obj.in_reply_to,
-                obj.conversation,
-                json.dumps(obj.document, ensure_ascii=False),
-                obj.published,
-                obj.updated,
-                now,
-            ),
+            "INSERT INTO object_edits (object_id, document, replaced_at) VALUES (?,?,?)",
+            (obj.id, existing[0], now),
         )
+    await conn.execute(
+        "INSERT INTO objects (id, type, attributed_to, local, visibility, in_reply_to,"
+        " conversation, document, published, updated, deleted_at, created_at)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,NULL,?) ON CONFLICT (id) DO UPDATE SET"
+        " type = excluded.type, visibility = excluded.visibility,"
+        " in_reply_to = excluded.in_reply_to, conversation = excluded.conversation,"
+        " document = excluded.document, updated = excluded.updated",
+        (
+            obj.id,
+            obj.type,
+            obj.attributed_to,
+            int(obj.local),
+            obj.visibility,
+            obj.in_reply_to,
+            obj.conversation,
+            json.dumps(obj.document, ensure_ascii=False),
+            obj.published,
+            obj.updated,
+            now,
+        ),
+    )
     return True
 
 
@@ -103,18 +110,23 @@ async def get(db: Database, object_id: str) -> ObjectRow | None:
 async def tombstone(db: Database, object_id: str, *, deleted_at: float) -> bool:
     """Replace an object by a Tombstone; return False if it was unknown or already deleted."""
     async with db.transaction() as conn:
-        cursor = await conn.execute(
-            "SELECT type FROM objects WHERE id = ? AND deleted_at IS NULL", (object_id,)
-        )
-        row = await cursor.fetchone()
-        if row is None:
-            return False
-        document = {"id": object_id, "type": "Tombstone", "formerType": row[0]}
-        await conn.execute(
-            "UPDATE objects SET deleted_at = ?, document = ? WHERE id = ?",
-            (deleted_at, json.dumps(document), object_id),
-        )
-        await conn.execute("DELETE FROM timeline WHERE object_id = ?", (object_id,))
+        return await tombstone_in(conn, object_id, deleted_at=deleted_at)
+
+
+async def tombstone_in(conn: aiosqlite.Connection, object_id: str, *, deleted_at: float) -> bool:
+    """`tombstone` inside a transaction the caller owns."""
+    cursor = await conn.execute(
+        "SELECT type FROM objects WHERE id = ? AND deleted_at IS NULL", (object_id,)
+    )
+    row = await cursor.fetchone()
+    if row is None:
+        return False
+    document = {"id": object_id, "type": "Tombstone", "formerType": row[0]}
+    await conn.execute(
+        "UPDATE objects SET deleted_at = ?, document = ? WHERE id = ?",
+        (deleted_at, json.dumps(document), object_id),
+    )
+    await conn.execute("DELETE FROM timeline WHERE object_id = ?", (object_id,))
     return True
 
 
@@ -129,6 +141,12 @@ async def edits(db: Database, object_id: str) -> list[dict[str, Any]]:
 async def delete_by_author(db: Database, author: str) -> int:
     """Remove every object an actor wrote (when the actor is deleted); return how many."""
     return await db.execute("DELETE FROM objects WHERE attributed_to = ?", (author,))
+
+
+async def delete_by_author_in(conn: aiosqlite.Connection, author: str) -> int:
+    """`delete_by_author` inside a transaction the caller owns."""
+    cursor = await conn.execute("DELETE FROM objects WHERE attributed_to = ?", (author,))
+    return cursor.rowcount
 
 
 async def count_replies(db: Database, object_id: str) -> int:

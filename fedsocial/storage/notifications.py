@@ -1,0 +1,79 @@
+"""Core layer: SQL for what local actors are told about (follows, likes, boosts, mentions ...)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+from fedsocial.storage.database import Database
+
+KINDS = frozenset(
+    {"follow", "follow_request", "like", "boost", "mention", "reply", "reaction", "move"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """One notification of a local actor."""
+
+    seq: int
+    kind: str
+    from_actor: str
+    object_id: str | None
+    activity_id: str | None
+    created_at: float
+
+
+async def add(
+    conn: aiosqlite.Connection,
+    actor_name: str,
+    kind: str,
+    *,
+    from_actor: str,
+    object_id: str | None,
+    activity_id: str,
+    now: float,
+) -> bool:
+    """Notify a local actor (only if it exists); False when it was already notified of this."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    cursor = await conn.execute(
+        "INSERT OR IGNORE INTO notifications (actor_name, kind, from_actor, object_id,"
+        " activity_id, created_at) SELECT ?,?,?,?,?,?"
+        " WHERE EXISTS (SELECT 1 FROM local_actors WHERE name = ? AND kind = 'user')",
+        (actor_name, kind, from_actor, object_id, activity_id, now, actor_name),
+    )
+    return cursor.rowcount > 0
+
+
+async def remove_for_activity(conn: aiosqlite.Connection, activity_id: str) -> int:
+    """Withdraw the notifications an activity caused (it was undone)."""
+    cursor = await conn.execute("DELETE FROM notifications WHERE activity_id = ?", (activity_id,))
+    return cursor.rowcount
+
+
+async def remove_from(conn: aiosqlite.Connection, from_actor: str) -> int:
+    """Withdraw every notification caused by an actor (the actor was deleted)."""
+    cursor = await conn.execute("DELETE FROM notifications WHERE from_actor = ?", (from_actor,))
+    return cursor.rowcount
+
+
+async def list_for(db: Database, actor_name: str, *, limit: int = 50) -> list[Notification]:
+    """A local actor's notifications, newest first."""
+    rows = await db.fetchall(
+        "SELECT seq, kind, from_actor, object_id, activity_id, created_at FROM notifications"
+        " WHERE actor_name = ? ORDER BY seq DESC LIMIT ?",
+        (actor_name, limit),
+    )
+    return [
+        Notification(
+            seq=r[0],
+            kind=r[1],
+            from_actor=r[2],
+            object_id=r[3],
+            activity_id=r[4],
+            created_at=r[5],
+        )
+        for r in rows
+    ]

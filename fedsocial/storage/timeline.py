@@ -1,0 +1,125 @@
+"""Core layer: SQL for home timelines: what each local actor sees (posts, boosts, mentions)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from fedsocial.storage.database import Database
+
+_INSERT = (
+    "INSERT OR IGNORE INTO timeline (actor_name, object_id, boosted_by, activity_id, created_at)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One timeline line: an object, who boosted it (if a boost), and the object as stored."""
+
+    seq: int
+    object_id: str
+    boosted_by: str | None
+    activity_id: str | None
+    created_at: float
+    document: dict[str, Any] | None
+
+
+async def add(
+    conn: aiosqlite.Connection,
+    actor_name: str,
+    object_id: str,
+    *,
+    boosted_by: str | None,
+    activity_id: str,
+    now: float,
+) -> bool:
+    """Put an object on one local actor's timeline (if that actor exists)."""
+    cursor = await conn.execute(
+        f"{_INSERT} SELECT ?,?,?,?,? WHERE EXISTS"
+        " (SELECT 1 FROM local_actors WHERE name = ? AND kind = 'user')",
+        (actor_name, object_id, boosted_by, activity_id, now, actor_name),
+    )
+    return cursor.rowcount > 0
+
+
+async def add_for_followers(
+    conn: aiosqlite.Connection,
+    author: str,
+    object_id: str,
+    *,
+    local_actor_prefix: str,
+    boosted_by: str | None,
+    activity_id: str,
+    now: float,
+) -> int:
+    """Put an object on the timeline of every local actor following `author`; return how many.
+
+    Local followers are those whose id starts with `local_actor_prefix` (``base/users/``).
+    """
+    cursor = await conn.execute(
+        f"{_INSERT} SELECT substr(follower, ?), ?, ?, ?, ? FROM follows"
+        " WHERE followee = ? AND state = 'accepted' AND substr(follower, 1, ?) = ?",
+        (
+            len(local_actor_prefix) + 1,
+            object_id,
+            boosted_by,
+            activity_id,
+            now,
+            author,
+            len(local_actor_prefix),
+            local_actor_prefix,
+        ),
+    )
+    return cursor.rowcount
+
+
+async def remove_boost(conn: aiosqlite.Connection, booster: str, object_id: str) -> int:
+    """Take a boost off every timeline (it was undone)."""
+    cursor = await conn.execute(
+        "DELETE FROM timeline WHERE boosted_by = ? AND object_id = ?", (booster, object_id)
+    )
+    return cursor.rowcount
+
+
+async def remove_all_by(conn: aiosqlite.Connection, actor: str) -> int:
+    """Take everything an actor wrote or boosted off every timeline (the actor was deleted)."""
+    cursor = await conn.execute(
+        "DELETE FROM timeline WHERE boosted_by = ?"
+        " OR object_id IN (SELECT id FROM objects WHERE attributed_to = ?)",
+        (actor, actor),
+    )
+    return cursor.rowcount
+
+
+async def remove_author_for(conn: aiosqlite.Connection, actor_name: str, author: str) -> int:
+    """Take an author's posts and boosts off one local actor's timeline (after a block)."""
+    cursor = await conn.execute(
+        "DELETE FROM timeline WHERE actor_name = ? AND (boosted_by = ?"
+        " OR object_id IN (SELECT id FROM objects WHERE attributed_to = ?))",
+        (actor_name, author, author),
+    )
+    return cursor.rowcount
+
+
+async def list_for(db: Database, actor_name: str, *, limit: int = 50) -> list[TimelineEntry]:
+    """A local actor's home timeline, newest first, with each object as stored."""
+    rows = await db.fetchall(
+        "SELECT t.seq, t.object_id, t.boosted_by, t.activity_id, t.created_at, o.document"
+        " FROM timeline t LEFT JOIN objects o ON o.id = t.object_id"
+        " WHERE t.actor_name = ? ORDER BY t.seq DESC LIMIT ?",
+        (actor_name, limit),
+    )
+    return [
+        TimelineEntry(
+            seq=r[0],
+            object_id=r[1],
+            boosted_by=r[2],
+            activity_id=r[3],
+            created_at=r[4],
+            document=None if r[5] is None else json.loads(r[5]),
+        )
+        for r in rows
+    ]
