@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import aiosqlite
+
 from fedsocial.storage.database import Database
 
 
@@ -43,3 +45,57 @@ async def list_featured(db: Database, actor: str) -> list[str]:
         (actor,),
     )
     return [r[0] for r in rows]
+
+
+async def insert_in(
+    conn: aiosqlite.Connection,
+    document: dict[str, Any],
+    *,
+    actor: str,
+    object_id: str | None,
+    visibility: str,
+    published: float,
+    local: bool = True,
+) -> bool:
+    """Store an activity inside an open transaction; return False if its id was already stored."""
+    cursor = await conn.execute(
+        "INSERT OR IGNORE INTO activities (id, actor, type, object_id, local, visibility,"
+        " document, published) VALUES (?,?,?,?,?,?,?,?)",
+        (
+            document["id"],
+            actor,
+            str(document.get("type", "")),
+            object_id,
+            int(local),
+            visibility,
+            json.dumps(document, ensure_ascii=False),
+            published,
+        ),
+    )
+    return cursor.rowcount > 0
+
+
+async def get(db: Database, activity_id: str) -> dict[str, Any] | None:
+    """The stored document of an activity, or None."""
+    value = await db.fetchval("SELECT document FROM activities WHERE id = ?", (activity_id,))
+    return None if value is None else dict(json.loads(value))
+
+
+async def get_row(db: Database, activity_id: str) -> tuple[dict[str, Any], str, str] | None:
+    """An activity's document, its actor and its visibility, or None."""
+    row = await db.fetchone(
+        "SELECT document, actor, visibility FROM activities WHERE id = ?", (activity_id,)
+    )
+    return None if row is None else (dict(json.loads(row[0])), row[1], row[2])
+
+
+async def find_local(
+    db: Database, actor: str, activity_type: str, object_id: str
+) -> dict[str, Any] | None:
+    """The newest local activity of this type by `actor` about `object_id` (to undo it)."""
+    value = await db.fetchval(
+        "SELECT document FROM activities WHERE actor = ? AND type = ? AND object_id = ?"
+        " AND local = 1 ORDER BY seq DESC LIMIT 1",
+        (actor, activity_type, object_id),
+    )
+    return None if value is None else dict(json.loads(value))

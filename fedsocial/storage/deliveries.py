@@ -1,0 +1,196 @@
+"""Core layer: SQL for the delivery queue, one row per (activity, inbox).
+
+A row is `pending` until an attempt gets a 2xx (`delivered`) or a final failure (`failed`).
+Workers read due rows in id order in batches and write outcomes back in batched transactions,
+so the hot path does not pay one database round trip per delivery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from fedsocial.storage.database import Database, Row
+
+PENDING = "pending"
+DELIVERED = "delivered"
+FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRow:
+    """One queued delivery as stored."""
+
+    id: int
+    activity_id: str
+    sender: str
+    inbox: str
+    host: str
+    state: str
+    attempts: int
+    next_attempt_at: float
+    last_status: int | None
+    last_error: str | None
+    response_excerpt: str | None
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    """One inbox to deliver an activity to; `host` is the inbox's host[:port], lowercase."""
+
+    inbox: str
+    host: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one attempt of a delivery ended with, to be written back to its row."""
+
+    delivery_id: int
+    state: str
+    attempts: int
+    next_attempt_at: float
+    last_status: int | None
+    last_error: str | None
+    response_excerpt: str | None
+
+
+def _from_row(row: Row) -> DeliveryRow:
+    return DeliveryRow(
+        id=row["id"],
+        activity_id=row["activity_id"],
+        sender=row["sender"],
+        inbox=row["inbox"],
+        host=row["host"],
+        state=row["state"],
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        last_status=row["last_status"],
+        last_error=row["last_error"],
+        response_excerpt=row["response_excerpt"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+async def enqueue_in(
+    conn: aiosqlite.Connection,
+    activity_id: str,
+    sender: str,
+    targets: Iterable[NewDelivery],
+    *,
+    now: float,
+) -> None:
+    """Queue one delivery per target inside an open transaction; an existing pair is kept."""
+    await conn.executemany(
+        "INSERT OR IGNORE INTO deliveries (activity_id, sender, inbox, host, state, attempts,"
+        " next_attempt_at, created_at, updated_at) VALUES (?,?,?,?,'pending',0,?,?,?)",
+        [(activity_id, sender, t.inbox, t.host, now, now, now) for t in targets],
+    )
+
+
+async def enqueue(
+    db: Database, activity_id: str, sender: str, targets: Iterable[NewDelivery], *, now: float
+) -> None:
+    """Queue one delivery per target in its own transaction."""
+    async with db.transaction() as conn:
+        await enqueue_in(conn, activity_id, sender, targets, now=now)
+
+
+async def due(
+    db: Database,
+    *,
+    now: float,
+    after_id: int = 0,
+    limit: int = 500,
+    skip_hosts: Sequence[str] = (),
+) -> list[DeliveryRow]:
+    """Pending rows due at `now` with an id above `after_id`, in id order, hosts skipped."""
+    skip = ",".join("?" * len(skip_hosts))
+    where_skip = f" AND host NOT IN ({skip})" if skip_hosts else ""
+    rows = await db.fetchall(
+        "SELECT * FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?"
+        f" AND id > ?{where_skip} ORDER BY id LIMIT ?",
+        (now, after_id, *skip_hosts, limit),
+    )
+    return [_from_row(r) for r in rows]
+
+
+async def first_due_for_host(db: Database, host: str, *, now: float) -> DeliveryRow | None:
+    """The oldest due pending row of one host (used to probe an unavailable host)."""
+    row = await db.fetchone(
+        "SELECT * FROM deliveries WHERE state = 'pending' AND host = ? AND next_attempt_at <= ?"
+        " ORDER BY id LIMIT 1",
+        (host, now),
+    )
+    return None if row is None else _from_row(row)
+
+
+async def next_due_at(db: Database) -> float | None:
+    """When the earliest pending row becomes due, or None when nothing is pending."""
+    value = await db.fetchval("SELECT min(next_attempt_at) FROM deliveries WHERE state = 'pending'")
+    return None if value is None else float(value)
+
+
+async def record(db: Database, outcomes: Sequence[Outcome], *, now: float) -> None:
+    """Write several attempts' outcomes back in one transaction.
+
+    A row already `delivered` is never changed again, so a late duplicate outcome cannot
+    turn a success back into a retry.
+    """
+    if not outcomes:
+        return
+    await db.executemany(
+        "UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, last_status = ?,"
+        " last_error = ?, response_excerpt = ?, updated_at = ?"
+        " WHERE id = ? AND state != 'delivered'",
+        [
+            (
+                o.state,
+                o.attempts,
+                o.next_attempt_at,
+                o.last_status,
+                o.last_error,
+                o.response_excerpt,
+                now,
+                o.delivery_id,
+            )
+            for o in outcomes
+        ],
+    )
+
+
+async def get(db: Database, delivery_id: int) -> DeliveryRow | None:
+    """One row by id, or None."""
+    row = await db.fetchone("SELECT * FROM deliveries WHERE id = ?", (delivery_id,))
+    return None if row is None else _from_row(row)
+
+
+async def list_rows(
+    db: Database, *, state: str | None = None, activity_id: str | None = None, limit: int = 200
+) -> list[DeliveryRow]:
+    """Rows newest first, optionally of one state and/or one activity."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if state is not None:
+        clauses.append("state = ?")
+        params.append(state)
+    if activity_id is not None:
+        clauses.append("activity_id = ?")
+        params.append(activity_id)
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    rows = await db.fetchall(
+        f"SELECT * FROM deliveries{where} ORDER BY id DESC LIMIT ?", (*params, limit)
+    )
+    return [_from_row(r) for r in rows]
+
+
+async def count_by_state(db: Database) -> dict[str, int]:
+    """How many rows are in each state."""
+    rows = await db.fetchall("SELECT state, count(*) FROM deliveries GROUP BY state")
+    return {r[0]: int(r[1]) for r in rows}
