@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import socket
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -91,3 +93,14 @@ def test_pyld_with_our_loader_refuses_unknown_context_without_network(
         exc = getattr(exc, "cause", None) or exc.__cause__
     assert any(isinstance(c, ContextNotAllowed) for c in causes)
     assert issubclass(ContextNotAllowed, JsonLdError)
+
+
+def test_only_the_processing_module_calls_pyld() -> None:
+    # Every pyld call must go through fedsocial.jsonld.processing, which always passes our loader
+    root = Path(__file__).parents[3] / "fedsocial"
+    users = sorted(
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if re.search(r"^\s*(from|import) pyld\b", path.read_text("utf-8"), re.MULTILINE)
+    )
+    assert users == ["jsonld/processing.py"]
