@@ -28,7 +28,7 @@ from rdflib import RDF, BNode, Dataset, Literal, URIRef
 from fedsocial.errors import ContextNotAllowed, JsonLdError
 from fedsocial.jsonld.lint_mastodon import mastodon_findings
 from fedsocial.jsonld.lint_report import Finding, LintReport, Severity
-from fedsocial.jsonld.normalise import canonical_terms, normalise
+from fedsocial.jsonld.normalise import assume_as_context, canonical_terms, normalise
 from fedsocial.jsonld.processing import expand, to_nquads, with_null_base
 from fedsocial.jsonld.terms import ActiveTerms, resolve_context
 from fedsocial.jsonld.vocabulary import AS_NS, Ontology, as2_ontology
@@ -43,15 +43,27 @@ def lint_document(document: Any) -> LintReport:
     """Lint one JSON-LD document; never raises for bad input, reports it instead."""
     if not isinstance(document, dict):
         return LintReport((Finding("error", "not_an_object", "the document is not an object"),))
+    findings: list[Finding] = []
+    if assume_as_context(document) is not document:
+        findings.append(
+            Finding(
+                "warning",
+                "missing_as_context",
+                "the @context does not reference ActivityStreams; it is assumed (AS2 Core 2.1)",
+                "/@context",
+            )
+        )
+        document = assume_as_context(document)
     prepared = with_null_base(document)
     try:
         expanded = expand(prepared)
         nquads = to_nquads(prepared)
     except ContextNotAllowed as exc:
-        return LintReport((Finding("error", "context_not_allowed", exc.message, "/@context"),))
+        findings.append(Finding("error", "context_not_allowed", exc.message, "/@context"))
+        return LintReport(tuple(findings))
     except JsonLdError as exc:
-        return LintReport((Finding("error", "invalid_jsonld", exc.message),))
-    findings: list[Finding] = []
+        findings.append(Finding("error", "invalid_jsonld", exc.message))
+        return LintReport(tuple(findings))
     findings.extend(_undefined_terms(document, expanded))
     findings.extend(_relative_iris(expanded))
     findings.extend(_ontology_findings(nquads, as2_ontology()))

@@ -17,7 +17,9 @@ shape, so :func:`normalise` first asks a cheap, exact question (no pyld, microse
 4. every string value of an ``@id``-typed key that looks like a compact IRI (``x:y``) expands
    the same way in both contexts.
 
-Sender term definitions the document does not use are not compared: they cannot change what it
+A document whose context does not reference ActivityStreams is read as if it did (AS2 Core
+section 2.1 says the AS2 context still applies). Sender term definitions the document does not
+use are not compared: they cannot change what it
 says. Otherwise pyld expands the document with the sender's context and compacts it against
 ours (:func:`compact_to_canonical`): prefixed terms, aliases, custom prefixes and a single-node
 ``@graph`` all come out in our shape, and a context we do not ship is refused
@@ -35,7 +37,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fedsocial.errors import JsonLdError
-from fedsocial.jsonld.loader import AS_CONTEXT, SECURITY_V1
+from fedsocial.jsonld.loader import AS_CONTEXT, SECURITY_V1, canonical_context_url
 from fedsocial.jsonld.processing import compact, with_null_base
 from fedsocial.jsonld.terms import ActiveTerms, TermDef, resolve_context
 
@@ -142,8 +144,8 @@ def normalise(document: dict[str, Any]) -> dict[str, Any]:
 
 def is_canonical_shape(document: dict[str, Any]) -> bool:
     """True when the fast-path rule (module docstring) holds: the document reads as ours."""
-    sender = resolve_context(document.get("@context"))
-    if sender is None or AS_CONTEXT not in sender.urls:
+    sender = resolve_context(assume_as_context(document).get("@context"))
+    if sender is None:
         return False
     return _node_matches(document, sender, canonical_terms(), top=True)
 
@@ -153,7 +155,7 @@ def compact_to_canonical(document: dict[str, Any]) -> dict[str, Any]:
 
     A single-node ``@graph`` becomes that node. Raises ContextNotAllowed / JsonLdError.
     """
-    prepared = with_null_base(_without_language(document))
+    prepared = with_null_base(_without_language(assume_as_context(document)))
     compacted = compact(prepared, CANONICAL_CONTEXT)
     if "@graph" in compacted:
         nodes = compacted["@graph"]
@@ -223,6 +225,20 @@ def _id_values_match(value: Any, sender: ActiveTerms, ours: ActiveTerms) -> bool
             if rest[:2] != "//" and sender.terms.get(prefix) != ours.terms.get(prefix):
                 return False
     return True
+
+
+def assume_as_context(document: dict[str, Any]) -> dict[str, Any]:
+    """Return the document itself if its context references ActivityStreams (or names a context
+    we cannot read), else a copy with the AS2 context put first (AS2 Core 2.1 says it applies).
+    """
+    context = document.get("@context")
+    items = context if isinstance(context, list) else [] if context is None else [context]
+    resolved = resolve_context(items)
+    if resolved is not None and AS_CONTEXT in resolved.urls:
+        return document
+    if any(isinstance(item, str) and canonical_context_url(item) == AS_CONTEXT for item in items):
+        return document
+    return {**document, "@context": [AS_CONTEXT, *items]}
 
 
 def _without_language(document: dict[str, Any]) -> dict[str, Any]:

@@ -153,3 +153,10 @@ def test_exit_codes() -> None:
     assert LintReport((warning, error)).exit_code == 2
     assert LintReport((warning, error)).errors == (error,)
     assert LintReport((warning, error)).warnings == (warning,)
+
+
+def test_missing_context_is_a_warning_and_as_is_assumed() -> None:
+    note = {k: v for k, v in _note().items() if k != "@context"}
+    report = lint_document(note)
+    assert report.codes() == ["missing_as_context"]
+    assert report.exit_code == 1

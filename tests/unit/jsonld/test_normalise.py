@@ -220,3 +220,13 @@ def test_sender_definitions_of_unused_terms_do_not_matter() -> None:
     assert is_canonical_shape(document)
     document["featured"] = "https://misskey.example/users/x/collections/featured"
     assert not is_canonical_shape(document)
+
+
+def test_missing_context_means_activitystreams() -> None:
+    # AS2 Core 2.1: a document without the AS2 context is read as if it had it
+    document = {"id": "https://a.example/notes/5", "type": "Note", "content": "no context"}
+    assert is_canonical_shape(document)
+    assert normalise(document) is document
+    assert compact_to_canonical(document)["content"] == "no context"
+    with_other = {"@context": "https://w3id.org/security/v1", **document}
+    assert normalise(with_other) is with_other
