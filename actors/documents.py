@@ -24,6 +24,8 @@ ACTOR_CONTEXT: list[Any] = [
         "schema": "http://schema.org#",
         "PropertyValue": "schema:PropertyValue",
         "value": "schema:value",
+        # Not defined at the top level of the security contexts; FEP-521a keys hang off it.
+        "assertionMethod": {"@id": "https://w3id.org/security#assertionMethod", "@type": "@id"},
     },
 ]
 
