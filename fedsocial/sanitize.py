@@ -120,7 +120,7 @@ class HtmlSanitizer:
     """Sanitises untrusted HTML (remote ``content``, ``summary``, actor bios) to Mastodon's rules.
 
     Build one per application and share it: construction compiles the allowlist into a single
-    ammonia cleaner, and :meth:`sanitize` is thread-safe and keeps no state between calls.
+    ammonia cleaner, and :meth:`sanitize` keeps no state between calls.
     """
 
     __slots__ = ("_cleaner", "_max_tags")

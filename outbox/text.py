@@ -27,13 +27,17 @@ from typing import Final, Literal
 from urllib.parse import quote
 
 __all__ = [
+    "URL_REL",
     "Entity",
     "ResolvedMention",
+    "escape",
     "extract_entities",
     "extract_hashtags",
     "extract_mentions",
+    "link_url",
     "normalize_hashtag",
     "render_text",
+    "tag_url",
 ]
 
 URL_REL: Final = "nofollow noopener noreferrer"
