@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+import actors.setup
 import inbox.setup
 import outbox.setup
 from actors import discovery
@@ -15,6 +16,7 @@ from fedsocial import appkeys
 from fedsocial.clock import Clock, SystemClock
 from fedsocial.config import Config
 from fedsocial.federation import setup as federation_setup
+from fedsocial.federation.secure_mode import secure_mode_middleware
 from fedsocial.storage.database import Database
 from fedsocial.urls import Urls
 from fedsocial.web.errors import error_middleware
@@ -38,12 +40,13 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
     Cleanup contexts run in this order on start (and in reverse on stop): database,
     federation (HTTP client, domain blocks, keys), outbox (delivery workers), inbox (workers).
     """
-    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[error_middleware, secure_mode_middleware], client_max_size=MAX_BODY)
     app[appkeys.CONFIG] = config
     app[appkeys.CLOCK] = clock or SystemClock()
     app[appkeys.URLS] = Urls(config.base_url)
     app.cleanup_ctx.append(_database_ctx)
     federation_setup.setup(app)
+    actors.setup.setup(app)
     discovery.setup_routes(app)
     actor_routes.setup_routes(app)
     outbox.setup.setup(app)

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from fedsocial.clock import Clock
 from fedsocial.config import Config
+from fedsocial.federation.domain_blocks import DomainBlocks
 from fedsocial.storage.database import Database
 from fedsocial.urls import Urls
 
@@ -18,6 +19,7 @@ CONFIG = web.AppKey("config", Config)
 CLOCK = web.AppKey("clock", Clock)
 DB = web.AppKey("db", Database)
 URLS = web.AppKey("urls", Urls)
+DOMAIN_BLOCKS = web.AppKey("domain_blocks", DomainBlocks)
 # Filled by the layers that own them; read through their typed accessors.
 LOCAL_ACTORS = web.AppKey("local_actors", object)
 HTTP_CLIENT = web.AppKey("http_client", object)
