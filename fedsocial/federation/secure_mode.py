@@ -26,8 +26,8 @@ from fedsocial.web.negotiation import wants_html
 
 log = logging.getLogger("fedsocial.federation.secure_mode")
 
-# Where the verified signature of a GET is kept on the request (None when unsigned).
-SIGNATURE = web.RequestKey("signature", VerifiedSignature | None)
+# Where the verified signature of a GET is kept on the request (absent when unsigned).
+SIGNATURE = web.RequestKey("signature", VerifiedSignature)
 OPEN_PATHS = ("/actor",)
 OPEN_PREFIXES = ("/.well-known/", "/nodeinfo/")
 
@@ -62,7 +62,6 @@ def _is_signed(request: web.Request) -> bool:
 @web.middleware
 async def secure_mode_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Verify signed GET/HEAD requests; in secure mode, refuse unsigned ActivityPub reads."""
-    request[SIGNATURE] = None
     if request.method not in ("GET", "HEAD") or is_open_path(request.path):
         return await handler(request)
     secure = request.app[appkeys.CONFIG].instance.secure_mode
