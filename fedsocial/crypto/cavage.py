@@ -225,7 +225,10 @@ def _parse_params(raw: str) -> dict[str, str]:
         if match is None or match.end() == position:
             raise SignatureError("invalid", f"cannot parse signature parameters near {position}")
         name, quoted, token, separator = match.groups()
-        params[name.lower()] = _UNESCAPE.sub(r"\1", quoted) if quoted is not None else token
+        if quoted is None:
+            params[name.lower()] = token
+        else:
+            params[name.lower()] = _UNESCAPE.sub(r"\1", quoted) if "\\" in quoted else quoted
         position = match.end()
         if not separator:
             break

@@ -31,7 +31,8 @@ class Headers(Mapping[str, str]):
         data: dict[str, str] = {}
         for name, value in pairs:
             key = name.strip().lower()
-            cleaned = _OBS_FOLD.sub(" ", value).strip()
+            # The regex only matters for folded values; skipping it keeps the inbox path cheap.
+            cleaned = (_OBS_FOLD.sub(" ", value) if "\n" in value else value).strip()
             data[key] = f"{data[key]}, {cleaned}" if key in data else cleaned
         self._data = data
 
