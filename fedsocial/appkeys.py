@@ -27,3 +27,5 @@ REMOTE_ACTORS = web.AppKey("remote_actors", object)
 KEY_RESOLVER = web.AppKey("key_resolver", object)
 OUTBOX = web.AppKey("outbox", object)
 INBOX = web.AppKey("inbox", object)
+# Set to False before start-up to keep the inbox worker from applying activities (tests).
+INBOX_WORKER_ENABLED = web.AppKey("inbox_worker_enabled", bool)

@@ -108,12 +108,12 @@ class Instance:
 
     async def stop(self) -> None:
         """Stop serving; the socket is re-created so the port can be served again."""
+        port = self.port  # read before the runner closes the socket
         if self.runner is not None:
             await self.runner.cleanup()
             self.runner = None
             self.app = None
         # The runner closed our socket; bind a new one on the same port for a restart.
-        port = self.port
         new = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         new.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         new.bind(("127.0.0.1", port))

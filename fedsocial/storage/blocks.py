@@ -49,3 +49,11 @@ async def all_pairs(db: Database, *, blockers_prefix: str) -> list[tuple[str, st
         (len(blockers_prefix), blockers_prefix),
     )
     return [(r[0], r[1]) for r in rows]
+
+
+async def remove_by_activity(conn: aiosqlite.Connection, blocker: str, activity_id: str) -> bool:
+    """Remove the block a Block activity made; return False if there was none."""
+    cursor = await conn.execute(
+        "DELETE FROM blocks WHERE blocker = ? AND activity_id = ?", (blocker, activity_id)
+    )
+    return cursor.rowcount > 0

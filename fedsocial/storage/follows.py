@@ -159,3 +159,11 @@ async def local_followers(db: Database, followee: str, *, local_actor_prefix: st
         (followee, len(local_actor_prefix), local_actor_prefix),
     )
     return [r[0] for r in rows]
+
+
+async def find_by_activity(db: Database, activity_id: str) -> tuple[str, str] | None:
+    """The (follower, followee) a Follow activity created, if we recorded it."""
+    row = await db.fetchone(
+        "SELECT follower, followee FROM follows WHERE activity_id = ?", (activity_id,)
+    )
+    return None if row is None else (row[0], row[1])

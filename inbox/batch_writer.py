@@ -1,0 +1,90 @@
+"""Inbox layer: groups the inserts of concurrent inbox requests into one transaction.
+
+Each request hands its row to `write` and waits; a single task commits everything queued so
+far in one transaction and then releases all the waiting requests. A request is answered only
+after its row is committed (store, then answer), yet a busy inbox pays for one COMMIT per
+batch instead of one per activity. Batches form by themselves: whatever arrives while a
+commit runs goes into the next one, so a quiet inbox waits for no timer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from fedsocial.clock import Clock
+from fedsocial.errors import StorageError
+from fedsocial.storage import inbox_queue
+from fedsocial.storage.database import Database
+from fedsocial.storage.inbox_queue import NewActivity
+
+log = logging.getLogger("fedsocial.inbox")
+
+MAX_BATCH = 500
+
+
+class BatchWriter:
+    """Commits queued inbox rows in batches; `write` returns once its row is committed."""
+
+    def __init__(self, db: Database, clock: Clock, *, on_commit: Callable[[], None]) -> None:
+        self._db = db
+        self._clock = clock
+        self._on_commit = on_commit
+        self._queue: list[tuple[NewActivity, asyncio.Future[None]]] = []
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start the committing task."""
+        self._task = asyncio.create_task(self._run(), name="inbox-batch-writer")
+
+    async def stop(self) -> None:
+        """Commit what is queued, then stop the task."""
+        await self._flush()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def write(self, item: NewActivity) -> None:
+        """Queue one row and return when it is committed; raise StorageError if it was not."""
+        if self._task is None:
+            raise StorageError("the inbox is not accepting activities (shutting down)")
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append((item, future))
+        self._wakeup.set()
+        await future
+
+    async def _run(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            await self._flush()
+
+    async def _flush(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            try:
+                await inbox_queue.store_batch(
+                    self._db, [item for item, _ in batch], now=self._clock.now()
+                )
+            except StorageError as exc:
+                self._fail(batch, exc)
+                continue
+            except Exception as exc:
+                log.exception("storing %d inbox activities failed", len(batch))
+                self._fail(batch, StorageError(f"could not store the activity: {exc}"))
+                continue
+            for _, future in batch:
+                if not future.done():
+                    future.set_result(None)
+            self._on_commit()
+
+    @staticmethod
+    def _fail(batch: list[tuple[NewActivity, asyncio.Future[None]]], exc: Exception) -> None:
+        for _, future in batch:
+            if not future.done():
+                future.set_exception(exc)

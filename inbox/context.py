@@ -1,0 +1,103 @@
+"""Inbox layer: what a handler is given (the activity, the services) and what it gives back.
+
+A handler reads what it needs and may call other services (fetch an object, send an Accept
+through the outbox), but it does not write to the database itself: it adds its writes to an
+`Effects` list. The worker commits the effects of several activities, and their new states, in
+one transaction, so an activity's writes and the record that it was applied land together
+(applied exactly once, and cheaply).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Concatenate, ParamSpec
+
+import aiosqlite
+
+from actors.local import LocalActors
+from actors.remote import RemoteActors
+from fedsocial.clock import Clock
+from fedsocial.config import Config
+from fedsocial.federation.http_client import HttpClient
+from fedsocial.sanitize import HtmlSanitizer
+from fedsocial.storage.database import Database
+from fedsocial.urls import Urls
+from outbox.service import Outbox
+
+P = ParamSpec("P")
+Write = Callable[[aiosqlite.Connection], Awaitable[object]]
+
+
+class Outcome(enum.Enum):
+    """How applying an activity ended (the stored state it gets)."""
+
+    APPLIED = "applied"
+    UNSUPPORTED = "unsupported"
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A stored activity on its way to a handler; `document` is already normalised."""
+
+    seq: int
+    activity_id: str
+    type: str
+    actor: str
+    signer: str | None
+    inbox: str
+    document: dict[str, Any]
+    received_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Everything handlers may use, built once per application."""
+
+    db: Database
+    urls: Urls
+    clock: Clock
+    config: Config
+    local_actors: LocalActors
+    remote_actors: RemoteActors
+    http_client: HttpClient
+    outbox: Outbox
+    sanitizer: HtmlSanitizer
+
+    @property
+    def local_actor_prefix(self) -> str:
+        """What every local user actor id starts with (``base/users/``)."""
+        return f"{self.urls.base}/users/"
+
+
+class Effects:
+    """The database writes one activity asks for, run in order inside the worker's transaction."""
+
+    __slots__ = ("_writes",)
+
+    def __init__(self) -> None:
+        self._writes: list[Write] = []
+
+    def add(
+        self,
+        fn: Callable[Concatenate[aiosqlite.Connection, P], Awaitable[object]],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> None:
+        """Queue `fn(conn, *args, **kwargs)` to run when the activity is committed."""
+
+        async def write(conn: aiosqlite.Connection) -> object:
+            return await fn(conn, *args, **kwargs)
+
+        self._writes.append(write)
+
+    def __iter__(self) -> Iterator[Write]:
+        return iter(self._writes)
+
+    def __len__(self) -> int:
+        return len(self._writes)
+
+
+Handler = Callable[[Services, Received, Effects], Awaitable[Outcome]]

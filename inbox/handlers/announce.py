@@ -1,0 +1,92 @@
+"""Inbox layer: Announce (boosts) and Undo{Announce}.
+
+The announced object is trusted as embedded only when it lives on the announcer's origin;
+otherwise (or when only its id is given) it is fetched from its own id, unless we already
+have it. The boost reaches the timelines of the announcer's local followers, and the author
+of a local post is notified.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fedsocial.activity_json import get_id, same_origin
+from fedsocial.errors import ValidationError
+from fedsocial.storage import notifications, objects, shares, timeline
+from inbox.context import Effects, Outcome, Received, Services
+from inbox.handlers.common import embedded, object_id, undone_actor_matches
+from inbox.incoming_objects import object_row
+from inbox.local_audience import local_author_of, local_user_name
+from inbox.router import Router
+from outbox.addressing import visibility_of
+
+
+async def _announced(services: Services, activity: Received, ident: str) -> dict[str, Any] | None:
+    """The announced object to store, or None when we already have it."""
+    stored = await objects.get(services.db, ident)
+    if stored is not None:
+        return None
+    obj = embedded(activity)
+    if obj is not None and same_origin(ident, activity.actor):
+        return obj
+    fetched = await services.http_client.fetch_json(ident)
+    if fetched.get("id") != ident:
+        raise ValidationError(f"fetching {ident} gave a document with another id")
+    return fetched
+
+
+async def on_announce(services: Services, activity: Received, effects: Effects) -> Outcome:
+    """Record a boost, storing the boosted post first when it is new to us."""
+    ident = object_id(activity)
+    now = services.clock.now()
+    obj = await _announced(services, activity, ident)
+    if obj is not None:
+        row = object_row(obj, sanitizer=services.sanitizer, urls=services.urls)
+        if row.attributed_to is None or not same_origin(row.id, row.attributed_to):
+            raise ValidationError(f"the announced {ident} is not on its author's origin")
+        effects.add(objects.upsert_in, row, now=now)
+    effects.add(shares.add, activity.actor, ident, activity_id=activity.activity_id, now=now)
+    if visibility_of(activity.document).value != "direct":
+        effects.add(
+            timeline.add_for_followers,
+            activity.actor,
+            ident,
+            local_actor_prefix=services.local_actor_prefix,
+            boosted_by=activity.actor,
+            activity_id=activity.activity_id,
+            now=now,
+        )
+    author = await local_author_of(services, ident)
+    if author is not None and local_user_name(services, activity.actor) != author:
+        effects.add(
+            notifications.add,
+            author,
+            "boost",
+            from_actor=activity.actor,
+            object_id=ident,
+            activity_id=activity.activity_id,
+            now=now,
+        )
+    return Outcome.APPLIED
+
+
+async def on_undo_announce(services: Services, activity: Received, effects: Effects) -> Outcome:
+    """Remove a boost and take it off the timelines."""
+    undone_actor_matches(activity)
+    undone = object_id(activity)
+    inner = embedded(activity)
+    boosted = get_id(inner.get("object")) if inner is not None else None
+    if boosted is None:
+        boosted = await shares.object_of(services.db, undone)
+    effects.add(shares.remove_by_activity, activity.actor, undone)
+    if boosted is not None:
+        effects.add(shares.remove_by_object, activity.actor, boosted)
+        effects.add(timeline.remove_boost, activity.actor, boosted)
+    effects.add(notifications.remove_for_activity, undone)
+    return Outcome.APPLIED
+
+
+def register(router: Router) -> None:
+    """Register the boost family."""
+    router.register("Announce", on_announce)
+    router.register("Undo", on_undo_announce, object_type="Announce")

@@ -1,0 +1,65 @@
+"""Inbox layer: Create and Update of posts (Note, Article, Page, Question, and unknown types).
+
+Origin rules (DESIGN.md §4): the object must live on the actor's origin and be attributed to
+the actor. An object given by id only is fetched from its id; an Update of an object we do not
+have is ignored, and of someone else's object refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fedsocial.errors import ValidationError
+from fedsocial.storage import objects
+from inbox.context import Effects, Outcome, Received, Services
+from inbox.handlers.common import embedded, object_id, require_same_origin
+from inbox.incoming_objects import object_row
+from inbox.local_audience import show_post
+from inbox.router import Router
+
+
+async def _the_object(services: Services, activity: Received) -> dict[str, Any]:
+    """The activity's object, fetched from its id when only the id was sent."""
+    ident = object_id(activity)
+    require_same_origin(activity, ident, "object")
+    obj = embedded(activity)
+    if obj is None:
+        obj = await services.http_client.fetch_json(ident)
+        if obj.get("id") != ident:
+            raise ValidationError(f"fetching {ident} gave a document with another id")
+    return obj
+
+
+def _check_author(activity: Received, author: str | None) -> None:
+    if author != activity.actor:
+        raise ValidationError(f"{activity.actor} is not the author of the object ({author})")
+
+
+async def on_create(services: Services, activity: Received, effects: Effects) -> Outcome:
+    """Store a new post, sanitised, and show it to the local actors it concerns."""
+    obj = await _the_object(services, activity)
+    row = object_row(obj, sanitizer=services.sanitizer, urls=services.urls)
+    _check_author(activity, row.attributed_to)
+    effects.add(objects.upsert_in, row, now=services.clock.now())
+    await show_post(services, effects, row, obj, activity=activity)
+    return Outcome.APPLIED
+
+
+async def on_update(services: Services, activity: Received, effects: Effects) -> Outcome:
+    """Replace a stored post by a newer version (the old one goes to the edit history)."""
+    obj = await _the_object(services, activity)
+    row = object_row(obj, sanitizer=services.sanitizer, urls=services.urls)
+    _check_author(activity, row.attributed_to)
+    stored = await objects.get(services.db, row.id)
+    if stored is None:
+        return Outcome.APPLIED  # an edit of something we never saw: nothing to replace
+    if stored.attributed_to != activity.actor:
+        raise ValidationError(f"{activity.actor} cannot update {row.id} of {stored.attributed_to}")
+    effects.add(objects.upsert_in, row, now=services.clock.now())
+    return Outcome.APPLIED
+
+
+def register(router: Router) -> None:
+    """Register Create and Update of every object type (actors' Updates have their own)."""
+    router.register("Create", on_create)
+    router.register("Update", on_update)

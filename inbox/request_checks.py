@@ -1,0 +1,67 @@
+"""Inbox layer: the checks of an incoming POST that need no I/O, as pure functions.
+
+Each raises the error from our tree that the answer needs: 415 for a content type we do not
+read, 400 for a body that is not a JSON object or lacks `id`, `type` or `actor`, or whose id
+is not on the actor's origin.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from fedsocial.activity_json import first_str, get_id, same_origin
+from fedsocial.errors import InvalidJson, UnsupportedMediaType, ValidationError
+
+ACCEPTED_TYPES = frozenset({"application/activity+json", "application/ld+json", "application/json"})
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """The fields of an activity the receive path needs, read once."""
+
+    activity_id: str
+    type: str
+    actor: str
+    document: dict[str, Any]
+    raw: str  # the body as received, stored as it is
+
+
+def check_content_type(mimetype: str) -> None:
+    """Accept ActivityStreams JSON in its three spellings (any parameters); else 415."""
+    if mimetype.lower() not in ACCEPTED_TYPES:
+        raise UnsupportedMediaType(
+            f"content type {mimetype or '(none)'} is not one of {', '.join(sorted(ACCEPTED_TYPES))}"
+        )
+
+
+def parse_activity(body: bytes) -> Envelope:
+    """Parse the body and read id, type and actor; raise InvalidJson / ValidationError (400)."""
+    try:
+        raw = body.decode("utf-8")  # RFC 8259: JSON between systems is UTF-8
+        document = json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidJson(f"the body is not valid JSON: {exc}") from exc
+    if not isinstance(document, dict):
+        raise InvalidJson("the body must be a JSON object")
+    activity_id = document.get("id")
+    activity_type = first_str(document.get("type"))
+    actor = get_id(document.get("actor"))
+    if not isinstance(activity_id, str) or not activity_id:
+        raise ValidationError("the activity has no id")
+    if activity_type is None:
+        raise ValidationError("the activity has no type")
+    if actor is None:
+        raise ValidationError("the activity has no actor")
+    return Envelope(
+        activity_id=activity_id, type=activity_type, actor=actor, document=document, raw=raw
+    )
+
+
+def check_same_origin(envelope: Envelope) -> None:
+    """The activity's id must be on its actor's origin (nobody names activities for others)."""
+    if not same_origin(envelope.activity_id, envelope.actor):
+        raise ValidationError(
+            f"activity id {envelope.activity_id} is not on the origin of {envelope.actor}"
+        )

@@ -1,0 +1,85 @@
+"""Inbox layer: the `Inbox` service: its receive path, its worker task, and `drain`.
+
+One per application, at `app[appkeys.INBOX]`. The worker applies stored activities promptly:
+the receive path wakes it after each grouped commit, and it also polls the table every second,
+because the CLI (another process) stores local deliveries there too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import cast
+
+from aiohttp import web
+
+from fedsocial import appkeys
+from inbox.receive import Receiver
+from inbox.worker import Worker
+
+log = logging.getLogger("fedsocial.inbox")
+
+POLL_SECONDS = 1.0
+
+
+class Inbox:
+    """Receives activities (through `receiver`) and applies them (worker task and `drain`)."""
+
+    def __init__(self, worker: Worker) -> None:
+        self._worker = worker
+        self._wakeup = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self.receiver: Receiver | None = None
+
+    def attach(self, receiver: Receiver) -> None:
+        """Give the inbox the receive path whose commits wake the worker."""
+        self.receiver = receiver
+
+    def wake(self) -> None:
+        """Tell the worker that new activities are stored."""
+        self._wakeup.set()
+
+    def start_worker(self) -> None:
+        """Start the background task that applies stored activities."""
+        self._task = asyncio.create_task(self._run(), name="inbox-worker")
+
+    async def stop_worker(self) -> None:
+        """Stop the background task (an activity being applied is rolled back and kept)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def drain(self) -> int:
+        """Apply every stored activity that is due now; return how many were processed."""
+        total = 0
+        async with self._lock:
+            while True:
+                taken = await self._worker.apply_batch()
+                if taken == 0:
+                    return total
+                total += taken
+
+    async def _run(self) -> None:
+        while True:
+            self._wakeup.clear()
+            try:
+                async with self._lock:
+                    taken = await self._worker.apply_batch()
+            except Exception:
+                # The database may be busy or gone for a moment: keep the worker alive.
+                log.exception("the inbox worker failed to apply a batch")
+                taken = 0
+            if taken:
+                await asyncio.sleep(0)  # let requests in between batches
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout=POLL_SECONDS)
+
+
+def inbox_of(app: web.Application) -> Inbox:
+    """The application's inbox service."""
+    return cast(Inbox, app[appkeys.INBOX])
