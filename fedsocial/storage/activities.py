@@ -99,3 +99,8 @@ async def find_local(
         (actor, activity_type, object_id),
     )
     return None if value is None else dict(json.loads(value))
+
+
+async def delete(db: Database, activity_id: str) -> bool:
+    """Remove a stored activity (one of ours that was undone); return False if unknown."""
+    return await db.execute("DELETE FROM activities WHERE id = ?", (activity_id,)) > 0

@@ -194,3 +194,19 @@ async def count_by_state(db: Database) -> dict[str, int]:
     """How many rows are in each state."""
     rows = await db.fetchall("SELECT state, count(*) FROM deliveries GROUP BY state")
     return {r[0]: int(r[1]) for r in rows}
+
+
+async def follower_inboxes(db: Database, followee: str) -> list[tuple[str, str | None, str | None]]:
+    """Accepted followers of `followee` it does not block, as (follower id, inbox, shared inbox).
+
+    Inboxes come from the remote actor cache; both are None for a follower not cached (a local
+    one, or a remote one to resolve). One query, so 10,000 followers cost one round trip.
+    """
+    rows = await db.fetchall(
+        "SELECT f.follower, ra.inbox, ra.shared_inbox FROM follows f"
+        " LEFT JOIN remote_actors ra ON ra.id = f.follower AND ra.deleted_at IS NULL"
+        " WHERE f.followee = ? AND f.state = 'accepted' AND NOT EXISTS (SELECT 1 FROM blocks b"
+        " WHERE b.blocker = f.followee AND b.blocked = f.follower) ORDER BY f.rowid",
+        (followee,),
+    )
+    return [(r[0], r[1], r[2]) for r in rows]

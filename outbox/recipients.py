@@ -1,0 +1,155 @@
+"""Outbox layer: who receives an activity — local inboxes and deduplicated remote inboxes.
+
+Recipients come from ``to``/``cc``/``bto``/``bcc``/``audience`` plus any extra ids the caller
+names. The Public collection and the sender are dropped. A local actor's followers collection
+is expanded to its followers; remote followers are reached through their server's shared inbox
+where they have one. Local recipients are applied in-process (their inbox URL is returned, the
+caller stores the activity for the inbox worker), remote ones resolved through the remote actor
+service. A recipient that cannot be resolved is logged and skipped: one dead account must not
+stop the others from getting the post.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from fedsocial.activity_json import get_ids
+from fedsocial.errors import FedsocialError
+from fedsocial.storage import blocks, deliveries
+from fedsocial.storage.database import Database
+from fedsocial.urls import Urls
+from outbox.addressing import dedupe_inboxes, delivery_targets
+
+log = logging.getLogger("fedsocial.outbox.recipients")
+
+ADDRESS_FIELDS = ("to", "cc", "bto", "bcc", "audience")
+
+
+class RemoteActorLike(Protocol):
+    """What the outbox reads of a remote actor (the actors layer's `RemoteActor` fits)."""
+
+    @property
+    def id(self) -> str:
+        """The actor's id."""
+        ...
+
+    @property
+    def inbox(self) -> str:
+        """The actor's personal inbox."""
+        ...
+
+    @property
+    def shared_inbox(self) -> str | None:
+        """The server's shared inbox, if it has one."""
+        ...
+
+
+class ActorDirectory(Protocol):
+    """Resolves remote actors (the actors layer's `RemoteActors` fits)."""
+
+    async def get(self, actor_id: str) -> RemoteActorLike:
+        """The actor with this id, fetched or cached; raise a FedsocialError if unusable."""
+        ...
+
+    async def by_handle(self, handle: str) -> RemoteActorLike:
+        """The actor behind `@user@host`, found by WebFinger."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Recipients:
+    """Where one activity goes: local actors' inbox URLs and remote inboxes, each once."""
+
+    local_inboxes: tuple[str, ...]
+    remote_inboxes: tuple[str, ...]
+
+
+def inbox_host(inbox: str) -> str:
+    """The host[:port] an inbox lives on, lowercase: what per-host limits and health key on."""
+    return urlsplit(inbox).netloc.lower()
+
+
+def addressed_ids(activity: dict[str, Any], *, extra: Sequence[str] = ()) -> list[str]:
+    """Every id an activity is addressed to, in order, plus `extra`.
+
+    An embedded object's own addressing is not read: a boosted note carries its author's
+    audience, not ours.
+    """
+    ids: list[str] = []
+    for field in ADDRESS_FIELDS:
+        ids.extend(get_ids(activity.get(field)))
+    ids.extend(extra)
+    return ids
+
+
+class RecipientResolver:
+    """Turns an activity's addressing into local and remote inboxes."""
+
+    def __init__(self, db: Database, urls: Urls, remote_actors: ActorDirectory) -> None:
+        self._db = db
+        self._urls = urls
+        self._remote = remote_actors
+
+    async def resolve(
+        self, sender: str, activity: dict[str, Any], *, extra: Sequence[str] = ()
+    ) -> Recipients:
+        """Compute the recipients of `activity` sent by local actor `sender`."""
+        targets = delivery_targets(addressed_ids(activity, extra=extra), (), exclude={sender})
+        local: dict[str, None] = {}
+        remote: list[tuple[str, str | None]] = []
+        for iri in targets:
+            if await blocks.is_blocked(self._db, sender, iri):
+                continue  # a block stops delivery to that actor, whatever the addressing says
+            if self._urls.is_local(iri):
+                await self._local_target(iri, local, remote)
+            else:
+                found = await self._remote_actor(iri)
+                if found is not None:
+                    remote.append(found)
+        local.pop(self._urls.inbox(self._urls.local_actor_name(sender) or ""), None)
+        return Recipients(tuple(local), tuple(dedupe_inboxes(remote)))
+
+    async def _local_target(
+        self, iri: str, local: dict[str, None], remote: list[tuple[str, str | None]]
+    ) -> None:
+        name = self._followers_owner(iri)
+        if name is not None:
+            await self._expand_followers(self._urls.actor(name), local, remote)
+            return
+        name = self._urls.local_actor_name(iri)
+        if name is not None:
+            local.setdefault(self._urls.inbox(name), None)
+
+    def _followers_owner(self, iri: str) -> str | None:
+        if not iri.endswith("/followers"):
+            return None
+        name = self._urls.local_actor_name(iri[: -len("/followers")])
+        return name if name is not None and iri == self._urls.followers(name) else None
+
+    async def _expand_followers(
+        self, followee: str, local: dict[str, None], remote: list[tuple[str, str | None]]
+    ) -> None:
+        for follower, inbox, shared in await deliveries.follower_inboxes(self._db, followee):
+            if inbox is not None:
+                remote.append((inbox, shared))
+            elif self._urls.is_local(follower):
+                name = self._urls.local_actor_name(follower)
+                if name is not None:
+                    local.setdefault(self._urls.inbox(name), None)
+            else:
+                found = await self._remote_actor(follower)
+                if found is not None:
+                    remote.append(found)
+
+    async def _remote_actor(self, iri: str) -> tuple[str, str | None] | None:
+        try:
+            actor = await self._remote.get(iri)
+        except FedsocialError as exc:
+            # Another server's collection, a deleted account, a dead host: skip, do not fail.
+            log.info("not delivering to %s: %s", iri, exc.message)
+            return None
+        return actor.inbox, actor.shared_inbox

@@ -1,0 +1,165 @@
+"""Outbox layer: the `Outbox` service — publish activities of local actors and deliver them.
+
+`Outbox` works in the server (with a poster, it delivers; a background task polls the queue at
+least every second and wakes at once when something is queued here) and in a CLI process
+(without a poster: it only stores and queues, and the running server delivers). The
+high-level actions (post, follow, like, …) live in `outbox.actions`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, cast
+
+from aiohttp import web
+
+from actors.local import LocalActor, LocalActors
+from fedsocial import appkeys
+from fedsocial.activity_json import get_id
+from fedsocial.clock import Clock
+from fedsocial.config import Config
+from fedsocial.federation.signing import SigningKey
+from fedsocial.storage import follows
+from fedsocial.storage.database import Database
+from fedsocial.urls import Urls
+from outbox import compose
+from outbox.actions import OutboxActions
+from outbox.delivery import Deliverer, Poster
+from outbox.publish import Publisher
+from outbox.recipients import ActorDirectory
+from outbox.retry import Jitter, system_jitter
+
+log = logging.getLogger("fedsocial.outbox")
+
+POLL_SECONDS = 1.0
+ObjectFetcher = Callable[[str], Awaitable[dict[str, Any]]]
+
+
+def outbox_of(app: web.Application) -> Outbox:
+    """The application's outbox service."""
+    return cast(Outbox, app[appkeys.OUTBOX])
+
+
+class Outbox(OutboxActions):
+    """Publishes local actors' activities and runs their delivery queue."""
+
+    def __init__(
+        self,
+        db: Database,
+        urls: Urls,
+        clock: Clock,
+        *,
+        config: Config,
+        remote_actors: ActorDirectory,
+        local_actors: LocalActors,
+        poster: Poster | None = None,
+        fetch_object: ObjectFetcher | None = None,
+        jitter: Jitter | None = None,
+    ) -> None:
+        self.db = db
+        self.urls = urls
+        self.clock = clock
+        self.config = config
+        self.remote_actors = remote_actors
+        self.local_actors = local_actors
+        self.fetch_object = fetch_object
+        self._wake = asyncio.Event()
+        self._publisher = Publisher(
+            db, urls, clock, remote_actors=remote_actors, on_queued=self._wake.set
+        )
+        self._deliverer = (
+            None
+            if poster is None
+            else Deliverer(
+                db,
+                clock,
+                poster,
+                self._key_for,
+                workers=config.federation.delivery_workers,
+                per_host=config.federation.delivery_per_host,
+                jitter=jitter or system_jitter(),
+            )
+        )
+
+    def new_id(self) -> str:
+        """A fresh, roughly time-ordered id for a status or an activity (Snowflake-like)."""
+        return str((int(self.clock.now() * 1000) << 16) | secrets.randbits(16))
+
+    def activity_id(self, actor: LocalActor) -> str:
+        """A fresh activity id of `actor`: /users/{name}/activities/{id}."""
+        return self.urls.activity(actor.name, self.new_id())
+
+    async def send(
+        self,
+        actor: LocalActor,
+        activity: dict[str, Any],
+        *,
+        extra_recipients: Sequence[str] = (),
+    ) -> None:
+        """Store `activity` (with @context) by `actor` and queue it for every recipient.
+
+        Recipients come from to/cc/bto/bcc/audience plus `extra_recipients`; Public and the
+        actor are dropped, followers collections expanded, local recipients queued for the
+        inbox worker without HTTP, remote ones get one delivery row per (shared) inbox.
+        """
+        await self._publisher.send(
+            self.urls.actor(actor.name), activity, extra_recipients=extra_recipients
+        )
+
+    async def accept_follow(self, actor: LocalActor, follow: dict[str, Any]) -> None:
+        """Accept a received Follow of `actor`: record it accepted and send the Accept back."""
+        follower = get_id(follow.get("actor"))
+        if follower is None:
+            return
+        await follows.upsert(
+            self.db,
+            follower,
+            self.urls.actor(actor.name),
+            activity_id=get_id(follow.get("id")),
+            state="accepted",
+            now=self.clock.now(),
+        )
+        accept = compose.build_accept(
+            follow, activity_id=self.activity_id(actor), actor_id=self.urls.actor(actor.name)
+        )
+        await self.send(actor, accept, extra_recipients=[follower])
+
+    async def reject_follow(self, actor: LocalActor, follow: dict[str, Any]) -> None:
+        """Reject a received Follow of `actor` (or remove a follower): forget it, send Reject."""
+        follower = get_id(follow.get("actor"))
+        if follower is None:
+            return
+        await follows.delete(self.db, follower, self.urls.actor(actor.name))
+        reject = compose.build_reject(
+            follow, activity_id=self.activity_id(actor), actor_id=self.urls.actor(actor.name)
+        )
+        await self.send(actor, reject, extra_recipients=[follower])
+
+    async def drain(self) -> int:
+        """Deliver every row due now; return how many were attempted (0 without a poster)."""
+        if self._deliverer is None:
+            return 0
+        return await self._deliverer.run_due()
+
+    async def run_forever(self) -> None:
+        """The background worker: deliver what is due, then wait for new work or a second."""
+        while True:
+            try:
+                await self.drain()
+            except Exception:
+                # The worker must outlive a database hiccup; the next round retries.
+                log.exception("delivery round failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=POLL_SECONDS)
+            self._wake.clear()
+
+    async def _key_for(self, sender: str) -> SigningKey | None:
+        name = self.urls.local_actor_name(sender)
+        if name is None:
+            return None
+        actor = await self.local_actors.get(name)
+        return None if actor is None else actor.signing_key(self.urls)
