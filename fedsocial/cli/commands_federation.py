@@ -79,11 +79,13 @@ async def federation_tools(args: argparse.Namespace) -> AsyncIterator[Federation
 
     Fetches made without a key are signed by the instance actor, as the server signs them.
     """
-    from actors.local import LocalActors
+    from actors.local import LocalActors, ensure_instance_actor
     from actors.setup import InstanceKey
     from fedsocial.federation.tools import federation_services
 
     async with open_context(args) as ctx:
+        # Signed fetches need the instance actor even before `fedsocial init` ran.
+        await ensure_instance_actor(ctx.db, ctx.clock)
         provider = InstanceKey(LocalActors(ctx.db), ctx.urls)
         async with federation_services(ctx.config, ctx.db, ctx.clock, default_key=provider) as fed:
             yield FederationTools(ctx=ctx, http=fed.http, keys=fed.keys)
