@@ -13,7 +13,7 @@ from actors.local import LocalActor
 from actors.state import local_actors
 from fedsocial import appkeys
 from fedsocial.errors import BadRequest, NotFound
-from fedsocial.paging import collection_document, page_document, parse_page
+from fedsocial.paging import AS_CONTEXT, collection_document, page_document, parse_page
 from fedsocial.storage import activities, follows
 from fedsocial.web.negotiation import activity_response, wants_html
 
@@ -74,10 +74,26 @@ def _collection_route(
             return activity_response(request, collection_document(collection_id, total=total))
         listed = await items(request, actor.name, page.size, page.offset)
         return activity_response(
-            request, page_document(collection_id, page, items=listed, total=total)
+            request,
+            page_document(
+                collection_id, page, items=listed, total=total, context=_shared_context(listed)
+            ),
         )
 
     return handler
+
+
+def _shared_context(items: list[Any]) -> Any:
+    """Lift the items' common @context onto the page, so embedded terms stay defined.
+
+    When the items disagree, each keeps its own @context (valid JSON-LD, scoped to that node).
+    """
+    contexts = [item.get("@context") for item in items if isinstance(item, dict)]
+    if not contexts or contexts[0] is None or any(c != contexts[0] for c in contexts):
+        return AS_CONTEXT
+    for item in items:
+        item.pop("@context")
+    return contexts[0]
 
 
 def _db(request: web.Request) -> Any:
@@ -116,8 +132,6 @@ async def _list_outbox(request: web.Request, name: str, limit: int, offset: int)
     docs = await activities.list_public_by(
         _db(request), _id(request, name), limit=limit, offset=offset
     )
-    for doc in docs:
-        doc.pop("@context", None)
     return list(docs)
 
 

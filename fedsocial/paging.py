@@ -52,12 +52,20 @@ def collection_document(collection_id: str, *, total: int) -> dict[str, Any]:
 
 
 def page_document(
-    collection_id: str, request: PageRequest, *, items: list[Any], total: int
+    collection_id: str,
+    request: PageRequest,
+    *,
+    items: list[Any],
+    total: int,
+    context: Any = AS_CONTEXT,
 ) -> dict[str, Any]:
-    """One OrderedCollectionPage with `partOf`, and `next`/`prev` where those pages exist."""
+    """One OrderedCollectionPage with `partOf`, and `next`/`prev` where those pages exist.
+
+    `context` must define every term the embedded items use (they carry no @context).
+    """
     page = request.page or 1
     doc: dict[str, Any] = {
-        "@context": AS_CONTEXT,
+        "@context": context,
         "id": f"{collection_id}?page={page}",
         "type": "OrderedCollectionPage",
         "partOf": collection_id,

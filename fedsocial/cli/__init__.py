@@ -52,6 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2 if isinstance(exc, ConfigError) or exc.status < 500 else 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`fedsocial ... | head`): not an error worth a traceback.
+        return 1
     return int(result or 0)
 
 

@@ -55,7 +55,7 @@ def as2_ontology() -> Ontology:
             direct.setdefault(str(cls), set())
     for cls, parent in graph.subject_objects(RDFS.subClassOf):
         if isinstance(cls, URIRef):
-            direct.setdefault(str(cls), set()).update(_class_set(graph, parent))
+            direct.setdefault(str(cls), set()).update(_superclass_set(graph, parent))
     superclasses = {cls: frozenset(_closure(cls, direct)) for cls in direct}
     return Ontology(
         object_properties=object_properties,
@@ -74,6 +74,17 @@ def _class_set(graph: Graph, node: object) -> frozenset[str]:
                 members |= _class_set(graph, item)
         return frozenset(members)
     return frozenset()
+
+
+def _superclass_set(graph: Graph, node: object) -> frozenset[str]:
+    # X ⊆ (A ∩ restriction) makes A a superclass of X: OrderedCollection is declared that way.
+    named = set(_class_set(graph, node))
+    if isinstance(node, BNode):
+        for intersection in graph.objects(node, OWL.intersectionOf):
+            for item in Collection(graph, intersection):
+                if isinstance(item, URIRef):
+                    named.add(str(item))
+    return frozenset(named)
 
 
 def _closure(cls: str, direct: Mapping[str, set[str]]) -> set[str]:
