@@ -1,20 +1,19 @@
 """Inbox layer: what a handler is given (the activity, the services) and what it gives back.
 
 A handler reads what it needs and may call other services (fetch an object, send an Accept
-through the outbox), but it does not write to the database itself: it adds its writes to an
-`Effects` list. The worker commits the effects of several activities, and their new states, in
-one transaction, so an activity's writes and the record that it was applied land together
-(applied exactly once, and cheaply).
+through the outbox), but it does not write to the database itself: it adds its writes, as SQL
+`Statement`s, to an `Effects` list. The worker commits the effects of several activities, and
+their new states, in one transaction and one round trip to the database thread, so an
+activity's writes and the record that it was applied land together (applied exactly once, and
+cheaply).
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Concatenate, ParamSpec
-
-import aiosqlite
+from typing import Any
 
 from actors.local import LocalActors
 from actors.remote import RemoteActors
@@ -23,11 +22,9 @@ from fedsocial.config import Config
 from fedsocial.federation.http_client import HttpClient
 from fedsocial.sanitize import HtmlSanitizer
 from fedsocial.storage.database import Database
+from fedsocial.storage.statements import Statement
 from fedsocial.urls import Urls
 from outbox.service import Outbox
-
-P = ParamSpec("P")
-Write = Callable[[aiosqlite.Connection], Awaitable[object]]
 
 
 class Outcome(enum.Enum):
@@ -72,32 +69,26 @@ class Services:
 
 
 class Effects:
-    """The database writes one activity asks for, run in order inside the worker's transaction."""
+    """The writes one activity asks for, run in order inside the worker's transaction."""
 
-    __slots__ = ("_writes",)
+    __slots__ = ("_statements",)
 
     def __init__(self) -> None:
-        self._writes: list[Write] = []
+        self._statements: list[Statement] = []
 
-    def add(
-        self,
-        fn: Callable[Concatenate[aiosqlite.Connection, P], Awaitable[object]],
-        /,
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> None:
-        """Queue `fn(conn, *args, **kwargs)` to run when the activity is committed."""
+    def add(self, statement: Statement) -> None:
+        """Queue one statement."""
+        self._statements.append(statement)
 
-        async def write(conn: aiosqlite.Connection) -> object:
-            return await fn(conn, *args, **kwargs)
+    def extend(self, statements: Iterable[Statement]) -> None:
+        """Queue several statements, in order."""
+        self._statements.extend(statements)
 
-        self._writes.append(write)
-
-    def __iter__(self) -> Iterator[Write]:
-        return iter(self._writes)
+    def __iter__(self) -> Iterator[Statement]:
+        return iter(self._statements)
 
     def __len__(self) -> int:
-        return len(self._writes)
+        return len(self._statements)
 
 
 Handler = Callable[[Services, Received, Effects], Awaitable[Outcome]]

@@ -47,13 +47,14 @@ async def show_post(
     now = services.clock.now()
     if row.visibility != "direct":
         effects.add(
-            timeline.add_for_followers,
-            author,
-            row.id,
-            local_actor_prefix=services.local_actor_prefix,
-            boosted_by=None,
-            activity_id=activity.activity_id,
-            now=now,
+            timeline.add_for_followers(
+                author,
+                row.id,
+                local_actor_prefix=services.local_actor_prefix,
+                boosted_by=None,
+                activity_id=activity.activity_id,
+                now=now,
+            )
         )
     replied_to = None
     if row.in_reply_to is not None:
@@ -64,33 +65,36 @@ async def show_post(
         and author != services.urls.actor(replied_to)
     ):
         effects.add(
-            notifications.add,
-            replied_to,
-            "reply",
-            from_actor=author,
-            object_id=row.id,
-            activity_id=activity.activity_id,
-            now=now,
+            notifications.add(
+                replied_to,
+                "reply",
+                from_actor=author,
+                object_id=row.id,
+                activity_id=activity.activity_id,
+                now=now,
+            )
         )
     names = {local_user_name(services, iri) for iri in mentioned(obj) + addressed(obj)}
     for name in sorted(n for n in names if n is not None):
         if services.urls.actor(name) == author:
             continue
         effects.add(
-            timeline.add,
-            name,
-            row.id,
-            boosted_by=None,
-            activity_id=activity.activity_id,
-            now=now,
+            timeline.add(
+                name,
+                row.id,
+                boosted_by=None,
+                activity_id=activity.activity_id,
+                now=now,
+            )
         )
         if name != replied_to:
             effects.add(
-                notifications.add,
-                name,
-                "mention",
-                from_actor=author,
-                object_id=row.id,
-                activity_id=activity.activity_id,
-                now=now,
+                notifications.add(
+                    name,
+                    "mention",
+                    from_actor=author,
+                    object_id=row.id,
+                    activity_id=activity.activity_id,
+                    now=now,
+                )
             )

@@ -21,14 +21,15 @@ def record_recipients(services: Services, activity: Received, effects: Effects) 
             names.add(owner)
     else:
         effects.add(
-            inbox_queue.add_items_for_followers,
-            activity.actor,
-            activity.activity_id,
-            local_actor_prefix=services.local_actor_prefix,
+            inbox_queue.add_items_for_followers(
+                activity.actor,
+                activity.activity_id,
+                local_actor_prefix=services.local_actor_prefix,
+            )
         )
     for iri in addressed(activity.document):
         name = local_user_name(services, iri)
         if name is not None:
             names.add(name)
     for name in sorted(names):
-        effects.add(inbox_queue.add_item, name, activity.activity_id)
+        effects.add(inbox_queue.add_item(name, activity.activity_id))

@@ -31,6 +31,10 @@ class Inbox:
         self._wakeup = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        # Work the background worker did since the last `drain`, so that `drain` reports it:
+        # callers loop until nothing happened, and an activity applied in the background may
+        # have queued deliveries they still have to run.
+        self._background_done = 0
         self.receiver: Receiver | None = None
 
     def attach(self, receiver: Receiver) -> None:
@@ -54,9 +58,12 @@ class Inbox:
             self._task = None
 
     async def drain(self) -> int:
-        """Apply every stored activity that is due now; return how many were processed."""
-        total = 0
+        """Apply every stored activity that is due now; return how many were processed.
+
+        The count includes what the background worker processed since the previous `drain`.
+        """
         async with self._lock:
+            total, self._background_done = self._background_done, 0
             while True:
                 taken = await self._worker.apply_batch()
                 if taken == 0:
@@ -69,6 +76,7 @@ class Inbox:
             try:
                 async with self._lock:
                     taken = await self._worker.apply_batch()
+                    self._background_done += taken
             except Exception:
                 # The database may be busy or gone for a moment: keep the worker alive.
                 log.exception("the inbox worker failed to apply a batch")

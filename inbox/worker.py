@@ -21,6 +21,7 @@ from fedsocial.errors import FedsocialError, JsonLdError
 from fedsocial.jsonld.normalise import normalise
 from fedsocial.storage import inbox_queue
 from fedsocial.storage.inbox_queue import IncomingActivity
+from fedsocial.storage.statements import Statement, run_statements
 from inbox.context import Effects, Outcome, Received, Services
 from inbox.recipients import record_recipients
 from inbox.retry import next_attempt
@@ -115,15 +116,18 @@ class Worker:
     async def _commit(self, settled: list[Settled]) -> None:
         if not settled:
             return
+        statements: list[Statement] = []
+        for item in settled:
+            statements.extend(item.effects)
+            statements.append(
+                inbox_queue.finished(item.row.seq, state=item.state, error=item.error)
+            )
         try:
-            async with self._services.db.transaction() as conn:
-                for item in settled:
-                    for write in item.effects:
-                        await write(conn)
-                    await inbox_queue.finish_in(
-                        conn, item.row.seq, state=item.state, error=item.error
-                    )
+            await self._services.db.run_in_transaction(
+                lambda conn: run_statements(conn, statements)
+            )
         except sqlite3.Error:
+            log.warning("committing %d inbox activities failed; trying one by one", len(settled))
             if len(settled) == 1:
                 await self._retry(Retry(settled[0].row, "the database refused the writes"))
                 return

@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 
@@ -23,6 +23,7 @@ from fedsocial.errors import SchemaTooNewError, StorageError
 _MIGRATION_RE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 Row = sqlite3.Row
+T = TypeVar("T")
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -130,6 +131,30 @@ class Database:
                 raise
             else:
                 await self._conn.execute("COMMIT")
+
+    async def run_in_transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn(raw_connection)` in the database thread as one write transaction.
+
+        All of `fn` is committed, or none of it (any exception rolls back and propagates). It is
+        one round trip to the database thread however many statements `fn` runs, which is what
+        busy write paths (the inbox) need; `fn` must not block on anything but SQLite.
+        """
+
+        def body(raw: sqlite3.Connection) -> T:
+            raw.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(raw)
+            except BaseException:
+                raw.execute("ROLLBACK")
+                raise
+            raw.execute("COMMIT")
+            return result
+
+        async with self._write_lock:
+            # aiosqlite runs every call in its own thread through `_execute`; it has no public
+            # way to run a function there, and a second connection would not see `:memory:`.
+            conn = cast(Any, self._conn)
+            return cast(T, await conn._execute(body, conn._conn))
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one write statement in its own transaction; return the number of rows changed."""

@@ -2,32 +2,26 @@
 
 from __future__ import annotations
 
-import aiosqlite
-
 from fedsocial.storage.database import Database
+from fedsocial.storage.statements import Statement
 
 
-async def add(conn: aiosqlite.Connection, actor: str, object_id: str, *, now: float) -> bool:
-    """Pin an object to an actor's featured collection; False if it was already there."""
-    cursor = await conn.execute(
+def add(actor: str, object_id: str, *, now: float) -> Statement:
+    """Pin an object to an actor's featured collection (once)."""
+    return Statement(
         "INSERT OR IGNORE INTO featured (actor, object_id, created_at) VALUES (?,?,?)",
         (actor, object_id, now),
     )
-    return cursor.rowcount > 0
 
 
-async def remove(conn: aiosqlite.Connection, actor: str, object_id: str) -> bool:
-    """Unpin an object; False if it was not pinned."""
-    cursor = await conn.execute(
-        "DELETE FROM featured WHERE actor = ? AND object_id = ?", (actor, object_id)
-    )
-    return cursor.rowcount > 0
+def remove(actor: str, object_id: str) -> Statement:
+    """Unpin an object."""
+    return Statement("DELETE FROM featured WHERE actor = ? AND object_id = ?", (actor, object_id))
 
 
-async def remove_all_of(conn: aiosqlite.Connection, actor: str) -> int:
+def remove_all_of(actor: str) -> Statement:
     """Unpin everything of an actor (the actor was deleted)."""
-    cursor = await conn.execute("DELETE FROM featured WHERE actor = ?", (actor,))
-    return cursor.rowcount
+    return Statement("DELETE FROM featured WHERE actor = ?", (actor,))
 
 
 async def list_of(db: Database, actor: str) -> list[str]:

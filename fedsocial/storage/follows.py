@@ -5,6 +5,7 @@ from __future__ import annotations
 import aiosqlite
 
 from fedsocial.storage.database import Database
+from fedsocial.storage.statements import Statement
 
 
 async def upsert(
@@ -149,6 +150,38 @@ async def delete_all_of_in(conn: aiosqlite.Connection, actor: str) -> int:
         "DELETE FROM follows WHERE follower = ? OR followee = ?", (actor, actor)
     )
     return cursor.rowcount
+
+
+def upsert_statement(
+    follower: str, followee: str, *, activity_id: str | None, state: str, now: float
+) -> Statement:
+    """`upsert` as a statement, to run among other writes in one round trip."""
+    return Statement(
+        "INSERT INTO follows (follower, followee, activity_id, state, created_at)"
+        " VALUES (?,?,?,?,?) ON CONFLICT (follower, followee) DO UPDATE SET"
+        " activity_id = excluded.activity_id, state = excluded.state",
+        (follower, followee, activity_id, state, now),
+    )
+
+
+def set_state_statement(follower: str, followee: str, state: str) -> Statement:
+    """`set_state` as a statement."""
+    return Statement(
+        "UPDATE follows SET state = ? WHERE follower = ? AND followee = ?",
+        (state, follower, followee),
+    )
+
+
+def delete_statement(follower: str, followee: str) -> Statement:
+    """`delete` as a statement."""
+    return Statement(
+        "DELETE FROM follows WHERE follower = ? AND followee = ?", (follower, followee)
+    )
+
+
+def delete_all_of_statement(actor: str) -> Statement:
+    """`delete_all_of` as a statement."""
+    return Statement("DELETE FROM follows WHERE follower = ? OR followee = ?", (actor, actor))
 
 
 async def local_followers(db: Database, followee: str, *, local_actor_prefix: str) -> list[str]:

@@ -11,9 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
 from fedsocial.storage.database import Database, Row
+from fedsocial.storage.statements import Statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,12 +132,13 @@ async def count_by_state(db: Database) -> dict[str, int]:
 
 
 async def store_batch(db: Database, items: Sequence[NewActivity], *, now: float) -> None:
-    """Store many activities in one transaction with one statement; duplicates are ignored.
+    """Store many activities in one transaction and one round trip; duplicates are ignored.
 
     The inbox answers 202 to a duplicate as to a new activity, so the caller needs no
-    per-item result, and one `executemany` keeps the grouped insert cheap.
+    per-item result.
     """
-    await db.executemany(_INSERT, [_params(item, now) for item in items])
+    rows = [_params(item, now) for item in items]
+    await db.run_in_transaction(lambda conn: conn.executemany(_INSERT, rows))
 
 
 async def get(db: Database, activity_id: str) -> IncomingActivity | None:
@@ -153,31 +153,27 @@ async def has_pending(db: Database) -> bool:
     return value is not None
 
 
-async def finish_in(
-    conn: aiosqlite.Connection, seq: int, *, state: str, error: str | None = None
-) -> None:
-    """Record the final outcome of applying an activity, inside the caller's transaction."""
-    await conn.execute(
+def finished(seq: int, *, state: str, error: str | None = None) -> Statement:
+    """The statement recording the final outcome of applying a pending activity."""
+    return Statement(
         "UPDATE inbox_activities SET state = ?, last_error = ?, attempts = attempts + 1"
         " WHERE seq = ? AND state = 'pending'",
         (state, error, seq),
     )
 
 
-async def add_item(conn: aiosqlite.Connection, actor_name: str, activity_id: str) -> None:
-    """Record that a local actor received an activity (what its C2S inbox lists)."""
-    await conn.execute(
+def add_item(actor_name: str, activity_id: str) -> Statement:
+    """The statement recording that a local actor received an activity (its C2S inbox)."""
+    return Statement(
         "INSERT OR IGNORE INTO inbox_items (actor_name, activity_id) SELECT ?, ?"
         " WHERE EXISTS (SELECT 1 FROM local_actors WHERE name = ?)",
         (actor_name, activity_id, actor_name),
     )
 
 
-async def add_items_for_followers(
-    conn: aiosqlite.Connection, author: str, activity_id: str, *, local_actor_prefix: str
-) -> None:
-    """Record an activity as received by every local actor following `author`."""
-    await conn.execute(
+def add_items_for_followers(author: str, activity_id: str, *, local_actor_prefix: str) -> Statement:
+    """The statement recording an activity as received by every local follower of `author`."""
+    return Statement(
         "INSERT OR IGNORE INTO inbox_items (actor_name, activity_id)"
         " SELECT substr(follower, ?), ? FROM follows WHERE followee = ? AND state = 'accepted'"
         " AND substr(follower, 1, ?) = ?",

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
-
 from fedsocial.storage.database import Database
+from fedsocial.storage.statements import Statement
 
 KINDS = frozenset(
     {"follow", "follow_request", "like", "boost", "mention", "reply", "reaction", "move"}
@@ -25,8 +24,7 @@ class Notification:
     created_at: float
 
 
-async def add(
-    conn: aiosqlite.Connection,
+def add(
     actor_name: str,
     kind: str,
     *,
@@ -34,29 +32,26 @@ async def add(
     object_id: str | None,
     activity_id: str,
     now: float,
-) -> bool:
-    """Notify a local actor (only if it exists); False when it was already notified of this."""
+) -> Statement:
+    """Notify a local actor (only if it exists and was not already notified of this)."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
-    cursor = await conn.execute(
+    return Statement(
         "INSERT OR IGNORE INTO notifications (actor_name, kind, from_actor, object_id,"
         " activity_id, created_at) SELECT ?,?,?,?,?,?"
         " WHERE EXISTS (SELECT 1 FROM local_actors WHERE name = ? AND kind = 'user')",
         (actor_name, kind, from_actor, object_id, activity_id, now, actor_name),
     )
-    return cursor.rowcount > 0
 
 
-async def remove_for_activity(conn: aiosqlite.Connection, activity_id: str) -> int:
+def remove_for_activity(activity_id: str) -> Statement:
     """Withdraw the notifications an activity caused (it was undone)."""
-    cursor = await conn.execute("DELETE FROM notifications WHERE activity_id = ?", (activity_id,))
-    return cursor.rowcount
+    return Statement("DELETE FROM notifications WHERE activity_id = ?", (activity_id,))
 
 
-async def remove_from(conn: aiosqlite.Connection, from_actor: str) -> int:
+def remove_from(from_actor: str) -> Statement:
     """Withdraw every notification caused by an actor (the actor was deleted)."""
-    cursor = await conn.execute("DELETE FROM notifications WHERE from_actor = ?", (from_actor,))
-    return cursor.rowcount
+    return Statement("DELETE FROM notifications WHERE from_actor = ?", (from_actor,))
 
 
 async def list_for(db: Database, actor_name: str, *, limit: int = 50) -> list[Notification]:

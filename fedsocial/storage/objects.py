@@ -9,6 +9,7 @@ from typing import Any
 import aiosqlite
 
 from fedsocial.storage.database import Database, Row
+from fedsocial.storage.statements import Statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +148,69 @@ async def delete_by_author_in(conn: aiosqlite.Connection, author: str) -> int:
     """`delete_by_author` inside a transaction the caller owns."""
     cursor = await conn.execute("DELETE FROM objects WHERE attributed_to = ?", (author,))
     return cursor.rowcount
+
+
+def upsert_statements(obj: ObjectRow, *, now: float) -> list[Statement]:
+    """`upsert` as statements: keep the old version in the history, then replace it.
+
+    Both do nothing when a stored version is at least as new, or deleted, so the pair can run
+    among other writes in one round trip (the inbox commits a batch of activities this way).
+    """
+    incoming_at = obj.updated or obj.published or 0.0
+    return [
+        Statement(
+            "INSERT INTO object_edits (object_id, document, replaced_at)"
+            " SELECT id, document, ? FROM objects WHERE id = ? AND deleted_at IS NULL"
+            " AND coalesce(updated, published, 0) < ?",
+            (now, obj.id, incoming_at),
+        ),
+        Statement(
+            "INSERT INTO objects (id, type, attributed_to, local, visibility, in_reply_to,"
+            " conversation, document, published, updated, deleted_at, created_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,NULL,?) ON CONFLICT (id) DO UPDATE SET"
+            " type = excluded.type, visibility = excluded.visibility,"
+            " in_reply_to = excluded.in_reply_to, conversation = excluded.conversation,"
+            " document = excluded.document, updated = excluded.updated"
+            " WHERE objects.deleted_at IS NULL"
+            " AND coalesce(objects.updated, objects.published, 0) < ?",
+            (
+                obj.id,
+                obj.type,
+                obj.attributed_to,
+                int(obj.local),
+                obj.visibility,
+                obj.in_reply_to,
+                obj.conversation,
+                json.dumps(obj.document, ensure_ascii=False),
+                obj.published,
+                obj.updated,
+                now,
+                incoming_at,
+            ),
+        ),
+    ]
+
+
+def tombstone_statements(object_id: str, *, deleted_at: float) -> list[Statement]:
+    """`tombstone` as statements (nothing happens to an unknown or already deleted object)."""
+    return [
+        Statement(
+            "DELETE FROM timeline WHERE object_id = ? AND EXISTS"
+            " (SELECT 1 FROM objects WHERE id = ? AND deleted_at IS NULL)",
+            (object_id, object_id),
+        ),
+        Statement(
+            "UPDATE objects SET deleted_at = ?,"
+            " document = json_object('id', id, 'type', 'Tombstone', 'formerType', type)"
+            " WHERE id = ? AND deleted_at IS NULL",
+            (deleted_at, object_id),
+        ),
+    ]
+
+
+def delete_by_author_statement(author: str) -> Statement:
+    """`delete_by_author` as a statement."""
+    return Statement("DELETE FROM objects WHERE attributed_to = ?", (author,))
 
 
 async def count_replies(db: Database, object_id: str) -> int:

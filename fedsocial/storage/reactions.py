@@ -1,62 +1,48 @@
 """Core layer: SQL for reactions to objects: likes, and emoji reactions (Misskey, Pleroma).
 
 A plain Like is kind ``like``; an EmojiReact, or a Like carrying ``content`` (Misskey), is kind
-``emoji`` with the emoji as ``content``. Writes take an open connection (inside a transaction
-the caller owns); reads take the Database.
+``emoji`` with the emoji as ``content``. Writes are `Statement`s the caller runs in its own
+transaction (see `fedsocial.storage.statements`); reads take the Database.
 """
 
 from __future__ import annotations
 
-import aiosqlite
-
 from fedsocial.storage.database import Database
+from fedsocial.storage.statements import Statement
 
 LIKE = "like"
 EMOJI = "emoji"
 
 
-async def add(
-    conn: aiosqlite.Connection,
-    actor: str,
-    object_id: str,
-    *,
-    kind: str,
-    content: str,
-    activity_id: str,
-    now: float,
-) -> bool:
-    """Record a reaction; return False when it (or its activity) was already recorded."""
-    cursor = await conn.execute(
+def add(
+    actor: str, object_id: str, *, kind: str, content: str, activity_id: str, now: float
+) -> Statement:
+    """Record a reaction (nothing changes if it, or its activity, was already recorded)."""
+    return Statement(
         "INSERT OR IGNORE INTO reactions (actor, object_id, kind, content, activity_id,"
         " created_at) VALUES (?,?,?,?,?,?)",
         (actor, object_id, kind, content, activity_id, now),
     )
-    return cursor.rowcount > 0
 
 
-async def remove_by_activity(conn: aiosqlite.Connection, actor: str, activity_id: str) -> int:
-    """Remove the reaction an actor made with this activity; return how many went."""
-    cursor = await conn.execute(
+def remove_by_activity(actor: str, activity_id: str) -> Statement:
+    """Remove the reaction an actor made with this activity."""
+    return Statement(
         "DELETE FROM reactions WHERE activity_id = ? AND actor = ?", (activity_id, actor)
     )
-    return cursor.rowcount
 
 
-async def remove_by_object(
-    conn: aiosqlite.Connection, actor: str, object_id: str, *, kind: str
-) -> int:
+def remove_by_object(actor: str, object_id: str, *, kind: str) -> Statement:
     """Remove an actor's reactions of one kind to an object (an Undo naming only the object)."""
-    cursor = await conn.execute(
+    return Statement(
         "DELETE FROM reactions WHERE actor = ? AND object_id = ? AND kind = ?",
         (actor, object_id, kind),
     )
-    return cursor.rowcount
 
 
-async def remove_all_by(conn: aiosqlite.Connection, actor: str) -> int:
+def remove_all_by(actor: str) -> Statement:
     """Remove every reaction an actor made (the actor was deleted)."""
-    cursor = await conn.execute("DELETE FROM reactions WHERE actor = ?", (actor,))
-    return cursor.rowcount
+    return Statement("DELETE FROM reactions WHERE actor = ?", (actor,))
 
 
 async def count_likes(db: Database, object_id: str) -> int:

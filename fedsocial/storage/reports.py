@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import aiosqlite
-
 from fedsocial.storage.database import Database
+from fedsocial.storage.statements import Statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,22 +20,20 @@ class Report:
     created_at: float
 
 
-async def add(
-    conn: aiosqlite.Connection,
+def add(
     activity_id: str,
     reporter: str,
     *,
     targets: list[str],
     content: str,
     now: float,
-) -> bool:
-    """Store a report; return False when this Flag was already stored."""
-    cursor = await conn.execute(
+) -> Statement:
+    """Store a report (nothing changes when this Flag was already stored)."""
+    return Statement(
         "INSERT OR IGNORE INTO reports (activity_id, reporter, targets, content, created_at)"
         " VALUES (?,?,?,?,?)",
         (activity_id, reporter, json.dumps(targets), content, now),
     )
-    return cursor.rowcount > 0
 
 
 async def list_all(db: Database, *, limit: int = 100) -> list[Report]:

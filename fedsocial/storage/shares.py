@@ -1,46 +1,35 @@
 """Core layer: SQL for shares (Announce, "boosts") of objects, one per actor and object.
 
-Writes take an open connection (inside a transaction the caller owns); reads take the Database.
+Writes are `Statement`s the caller runs in its own transaction; reads take the Database.
 """
 
 from __future__ import annotations
 
-import aiosqlite
-
 from fedsocial.storage.database import Database
+from fedsocial.storage.statements import Statement
 
 
-async def add(
-    conn: aiosqlite.Connection, actor: str, object_id: str, *, activity_id: str, now: float
-) -> bool:
-    """Record a share; return False when the actor already shared the object."""
-    cursor = await conn.execute(
+def add(actor: str, object_id: str, *, activity_id: str, now: float) -> Statement:
+    """Record a share (nothing changes when the actor already shared the object)."""
+    return Statement(
         "INSERT OR IGNORE INTO shares (activity_id, actor, object_id, created_at) VALUES (?,?,?,?)",
         (activity_id, actor, object_id, now),
     )
-    return cursor.rowcount > 0
 
 
-async def remove_by_activity(conn: aiosqlite.Connection, actor: str, activity_id: str) -> int:
-    """Remove the share an actor made with this Announce; return how many went."""
-    cursor = await conn.execute(
-        "DELETE FROM shares WHERE activity_id = ? AND actor = ?", (activity_id, actor)
-    )
-    return cursor.rowcount
+def remove_by_activity(actor: str, activity_id: str) -> Statement:
+    """Remove the share an actor made with this Announce."""
+    return Statement("DELETE FROM shares WHERE activity_id = ? AND actor = ?", (activity_id, actor))
 
 
-async def remove_by_object(conn: aiosqlite.Connection, actor: str, object_id: str) -> int:
+def remove_by_object(actor: str, object_id: str) -> Statement:
     """Remove an actor's share of an object (an Undo naming only the object)."""
-    cursor = await conn.execute(
-        "DELETE FROM shares WHERE actor = ? AND object_id = ?", (actor, object_id)
-    )
-    return cursor.rowcount
+    return Statement("DELETE FROM shares WHERE actor = ? AND object_id = ?", (actor, object_id))
 
 
-async def remove_all_by(conn: aiosqlite.Connection, actor: str) -> int:
+def remove_all_by(actor: str) -> Statement:
     """Remove every share an actor made (the actor was deleted)."""
-    cursor = await conn.execute("DELETE FROM shares WHERE actor = ?", (actor,))
-    return cursor.rowcount
+    return Statement("DELETE FROM shares WHERE actor = ?", (actor,))
 
 
 async def object_of(db: Database, activity_id: str) -> str | None:

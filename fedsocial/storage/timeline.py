@@ -6,9 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
 from fedsocial.storage.database import Database
+from fedsocial.storage.statements import Statement
 
 _INSERT = (
     "INSERT OR IGNORE INTO timeline (actor_name, object_id, boosted_by, activity_id, created_at)"
@@ -27,26 +26,23 @@ class TimelineEntry:
     document: dict[str, Any] | None
 
 
-async def add(
-    conn: aiosqlite.Connection,
+def add(
     actor_name: str,
     object_id: str,
     *,
     boosted_by: str | None,
     activity_id: str,
     now: float,
-) -> bool:
+) -> Statement:
     """Put an object on one local actor's timeline (if that actor exists)."""
-    cursor = await conn.execute(
+    return Statement(
         f"{_INSERT} SELECT ?,?,?,?,? WHERE EXISTS"
         " (SELECT 1 FROM local_actors WHERE name = ? AND kind = 'user')",
         (actor_name, object_id, boosted_by, activity_id, now, actor_name),
     )
-    return cursor.rowcount > 0
 
 
-async def add_for_followers(
-    conn: aiosqlite.Connection,
+def add_for_followers(
     author: str,
     object_id: str,
     *,
@@ -54,12 +50,12 @@ async def add_for_followers(
     boosted_by: str | None,
     activity_id: str,
     now: float,
-) -> int:
-    """Put an object on the timeline of every local actor following `author`; return how many.
+) -> Statement:
+    """Put an object on the timeline of every local actor following `author`.
 
     Local followers are those whose id starts with `local_actor_prefix` (``base/users/``).
     """
-    cursor = await conn.execute(
+    return Statement(
         f"{_INSERT} SELECT substr(follower, ?), ?, ?, ?, ? FROM follows"
         " WHERE followee = ? AND state = 'accepted' AND substr(follower, 1, ?) = ?",
         (
@@ -73,35 +69,31 @@ async def add_for_followers(
             local_actor_prefix,
         ),
     )
-    return cursor.rowcount
 
 
-async def remove_boost(conn: aiosqlite.Connection, booster: str, object_id: str) -> int:
+def remove_boost(booster: str, object_id: str) -> Statement:
     """Take a boost off every timeline (it was undone)."""
-    cursor = await conn.execute(
+    return Statement(
         "DELETE FROM timeline WHERE boosted_by = ? AND object_id = ?", (booster, object_id)
     )
-    return cursor.rowcount
 
 
-async def remove_all_by(conn: aiosqlite.Connection, actor: str) -> int:
+def remove_all_by(actor: str) -> Statement:
     """Take everything an actor wrote or boosted off every timeline (the actor was deleted)."""
-    cursor = await conn.execute(
+    return Statement(
         "DELETE FROM timeline WHERE boosted_by = ?"
         " OR object_id IN (SELECT id FROM objects WHERE attributed_to = ?)",
         (actor, actor),
     )
-    return cursor.rowcount
 
 
-async def remove_author_for(conn: aiosqlite.Connection, actor_name: str, author: str) -> int:
+def remove_author_for(actor_name: str, author: str) -> Statement:
     """Take an author's posts and boosts off one local actor's timeline (after a block)."""
-    cursor = await conn.execute(
+    return Statement(
         "DELETE FROM timeline WHERE actor_name = ? AND (boosted_by = ?"
         " OR object_id IN (SELECT id FROM objects WHERE attributed_to = ?))",
         (actor_name, author, author),
     )
-    return cursor.rowcount
 
 
 async def list_for(db: Database, actor_name: str, *, limit: int = 50) -> list[TimelineEntry]:

@@ -44,28 +44,30 @@ async def on_announce(services: Services, activity: Received, effects: Effects) 
         row = object_row(obj, sanitizer=services.sanitizer, urls=services.urls)
         if row.attributed_to is None or not same_origin(row.id, row.attributed_to):
             raise ValidationError(f"the announced {ident} is not on its author's origin")
-        effects.add(objects.upsert_in, row, now=now)
-    effects.add(shares.add, activity.actor, ident, activity_id=activity.activity_id, now=now)
+        effects.extend(objects.upsert_statements(row, now=now))
+    effects.add(shares.add(activity.actor, ident, activity_id=activity.activity_id, now=now))
     if visibility_of(activity.document).value != "direct":
         effects.add(
-            timeline.add_for_followers,
-            activity.actor,
-            ident,
-            local_actor_prefix=services.local_actor_prefix,
-            boosted_by=activity.actor,
-            activity_id=activity.activity_id,
-            now=now,
+            timeline.add_for_followers(
+                activity.actor,
+                ident,
+                local_actor_prefix=services.local_actor_prefix,
+                boosted_by=activity.actor,
+                activity_id=activity.activity_id,
+                now=now,
+            )
         )
     author = await local_author_of(services, ident)
     if author is not None and local_user_name(services, activity.actor) != author:
         effects.add(
-            notifications.add,
-            author,
-            "boost",
-            from_actor=activity.actor,
-            object_id=ident,
-            activity_id=activity.activity_id,
-            now=now,
+            notifications.add(
+                author,
+                "boost",
+                from_actor=activity.actor,
+                object_id=ident,
+                activity_id=activity.activity_id,
+                now=now,
+            )
         )
     return Outcome.APPLIED
 
@@ -78,11 +80,11 @@ async def on_undo_announce(services: Services, activity: Received, effects: Effe
     boosted = get_id(inner.get("object")) if inner is not None else None
     if boosted is None:
         boosted = await shares.object_of(services.db, undone)
-    effects.add(shares.remove_by_activity, activity.actor, undone)
+    effects.add(shares.remove_by_activity(activity.actor, undone))
     if boosted is not None:
-        effects.add(shares.remove_by_object, activity.actor, boosted)
-        effects.add(timeline.remove_boost, activity.actor, boosted)
-    effects.add(notifications.remove_for_activity, undone)
+        effects.add(shares.remove_by_object(activity.actor, boosted))
+        effects.add(timeline.remove_boost(activity.actor, boosted))
+    effects.add(notifications.remove_for_activity(undone))
     return Outcome.APPLIED
 
 

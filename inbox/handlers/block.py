@@ -23,10 +23,10 @@ async def on_block(services: Services, activity: Received, effects: Effects) -> 
         raise ValidationError(f"Block of {target}, which is not a local actor")
     now = services.clock.now()
     blocker = activity.actor
-    effects.add(blocks.add, blocker, target, activity_id=activity.activity_id, now=now)
-    effects.add(follows.delete_in, blocker, target)
-    effects.add(follows.delete_in, target, blocker)
-    effects.add(timeline.remove_author_for, name, blocker)
+    effects.add(blocks.block(blocker, target, activity_id=activity.activity_id, now=now))
+    effects.add(follows.delete_statement(blocker, target))
+    effects.add(follows.delete_statement(target, blocker))
+    effects.add(timeline.remove_author_for(name, blocker))
     return Outcome.APPLIED
 
 
@@ -36,9 +36,9 @@ async def on_undo_block(services: Services, activity: Received, effects: Effects
     inner = embedded(activity)
     target = get_id(inner.get("object")) if inner is not None else None
     if target is None:
-        effects.add(blocks.remove_by_activity, activity.actor, object_id(activity))
+        effects.add(blocks.unblock_by_activity(activity.actor, object_id(activity)))
     else:
-        effects.add(blocks.remove, activity.actor, target)
+        effects.add(blocks.unblock(activity.actor, target))
     return Outcome.APPLIED
 
 

@@ -29,7 +29,7 @@ async def on_delete(services: Services, activity: Received, effects: Effects) ->
         return Outcome.APPLIED  # never seen, or already gone
     if stored.attributed_to != activity.actor:
         raise ValidationError(f"{activity.actor} cannot delete {target} of {stored.attributed_to}")
-    effects.add(objects.tombstone_in, target, deleted_at=services.clock.now())
+    effects.extend(objects.tombstone_statements(target, deleted_at=services.clock.now()))
     return Outcome.APPLIED
 
 
@@ -38,14 +38,14 @@ async def _delete_actor(services: Services, activity: Received, effects: Effects
     if services.urls.is_local(actor):
         return Outcome.APPLIED  # our own actors are deleted by us, not by an activity
     await services.remote_actors.mark_deleted(actor)
-    effects.add(follows.delete_all_of_in, actor)
-    effects.add(timeline.remove_all_by, actor)
-    effects.add(objects.delete_by_author_in, actor)
-    effects.add(reactions.remove_all_by, actor)
-    effects.add(shares.remove_all_by, actor)
-    effects.add(notifications.remove_from, actor)
-    effects.add(blocks.remove_all_of, actor)
-    effects.add(featured.remove_all_of, actor)
+    effects.add(follows.delete_all_of_statement(actor))
+    effects.add(timeline.remove_all_by(actor))
+    effects.add(objects.delete_by_author_statement(actor))
+    effects.add(reactions.remove_all_by(actor))
+    effects.add(shares.remove_all_by(actor))
+    effects.add(notifications.remove_from(actor))
+    effects.add(blocks.remove_all_of(actor))
+    effects.add(featured.remove_all_of(actor))
     return Outcome.APPLIED
 
 

@@ -27,14 +27,14 @@ async def on_add(services: Services, activity: Received, effects: Effects) -> Ou
     await _check_target(services, activity)
     pinned = object_id(activity)
     require_same_origin(activity, pinned, "pinned object")
-    effects.add(featured.add, activity.actor, pinned, now=services.clock.now())
+    effects.add(featured.add(activity.actor, pinned, now=services.clock.now()))
     return Outcome.APPLIED
 
 
 async def on_remove(services: Services, activity: Received, effects: Effects) -> Outcome:
     """Unpin a post."""
     await _check_target(services, activity)
-    effects.add(featured.remove, activity.actor, object_id(activity))
+    effects.add(featured.remove(activity.actor, object_id(activity)))
     return Outcome.APPLIED
 
 

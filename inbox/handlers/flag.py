@@ -16,12 +16,13 @@ async def on_flag(services: Services, activity: Received, effects: Effects) -> O
         raise ValidationError("a Flag needs at least one object")
     comment = first_str(activity.document.get("content")) or ""
     effects.add(
-        reports.add,
-        activity.activity_id,
-        activity.actor,
-        targets=targets,
-        content=services.sanitizer.sanitize(comment),
-        now=services.clock.now(),
+        reports.add(
+            activity.activity_id,
+            activity.actor,
+            targets=targets,
+            content=services.sanitizer.sanitize(comment),
+            now=services.clock.now(),
+        )
     )
     return Outcome.APPLIED
 

@@ -30,34 +30,37 @@ async def on_follow(services: Services, activity: Received, effects: Effects) ->
     now = services.clock.now()
     if actor.row.manually_approves and current != "accepted":
         effects.add(
-            follows.upsert_in,
-            follower,
-            target,
-            activity_id=activity.activity_id,
-            state="pending",
-            now=now,
+            follows.upsert_statement(
+                follower,
+                target,
+                activity_id=activity.activity_id,
+                state="pending",
+                now=now,
+            )
         )
         kind = "follow_request"
     else:
         await services.outbox.accept_follow(actor, activity.document)
         effects.add(
-            follows.upsert_in,
-            follower,
-            target,
-            activity_id=activity.activity_id,
-            state="accepted",
-            now=now,
+            follows.upsert_statement(
+                follower,
+                target,
+                activity_id=activity.activity_id,
+                state="accepted",
+                now=now,
+            )
         )
         kind = "follow"
     if current is None:
         effects.add(
-            notifications.add,
-            actor.name,
-            kind,
-            from_actor=follower,
-            object_id=None,
-            activity_id=activity.activity_id,
-            now=now,
+            notifications.add(
+                actor.name,
+                kind,
+                from_actor=follower,
+                object_id=None,
+                activity_id=activity.activity_id,
+                now=now,
+            )
         )
     return Outcome.APPLIED
 
@@ -72,8 +75,8 @@ async def on_undo_follow(services: Services, activity: Received, effects: Effect
         if found is None or found[0] != activity.actor:
             return Outcome.APPLIED  # nothing of theirs to undo: already gone
         followee = found[1]
-    effects.add(follows.delete_in, activity.actor, followee)
-    effects.add(notifications.remove_for_activity, object_id(activity))
+    effects.add(follows.delete_statement(activity.actor, followee))
+    effects.add(notifications.remove_for_activity(object_id(activity)))
     return Outcome.APPLIED
 
 
@@ -99,7 +102,7 @@ async def on_accept_follow(services: Services, activity: Received, effects: Effe
     """Settle a follow we sent as accepted (ignored when we have no such follow)."""
     pair = await _settled_follow(services, activity)
     if pair is not None:
-        effects.add(follows.set_state_in, pair[0], pair[1], "accepted")
+        effects.add(follows.set_state_statement(pair[0], pair[1], "accepted"))
     return Outcome.APPLIED
 
 
@@ -107,7 +110,7 @@ async def on_reject_follow(services: Services, activity: Received, effects: Effe
     """Drop a follow we sent (or had) because the followee refused or removed it."""
     pair = await _settled_follow(services, activity)
     if pair is not None:
-        effects.add(follows.delete_in, pair[0], pair[1])
+        effects.add(follows.delete_statement(pair[0], pair[1]))
     return Outcome.APPLIED
 
 

@@ -37,15 +37,16 @@ async def on_move(services: Services, activity: Received, effects: Effects) -> O
         if local is None:
             continue
         await services.outbox.follow(local, target)
-        effects.add(follows.delete_in, follower, old)
+        effects.add(follows.delete_statement(follower, old))
         effects.add(
-            notifications.add,
-            local.name,
-            "move",
-            from_actor=old,
-            object_id=target,
-            activity_id=activity.activity_id,
-            now=now,
+            notifications.add(
+                local.name,
+                "move",
+                from_actor=old,
+                object_id=target,
+                activity_id=activity.activity_id,
+                now=now,
+            )
         )
     return Outcome.APPLIED
 

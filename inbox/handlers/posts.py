@@ -40,7 +40,7 @@ async def on_create(services: Services, activity: Received, effects: Effects) ->
     obj = await _the_object(services, activity)
     row = object_row(obj, sanitizer=services.sanitizer, urls=services.urls)
     _check_author(activity, row.attributed_to)
-    effects.add(objects.upsert_in, row, now=services.clock.now())
+    effects.extend(objects.upsert_statements(row, now=services.clock.now()))
     await show_post(services, effects, row, obj, activity=activity)
     return Outcome.APPLIED
 
@@ -55,7 +55,7 @@ async def on_update(services: Services, activity: Received, effects: Effects) ->
         return Outcome.APPLIED  # an edit of something we never saw: nothing to replace
     if stored.attributed_to != activity.actor:
         raise ValidationError(f"{activity.actor} cannot update {row.id} of {stored.attributed_to}")
-    effects.add(objects.upsert_in, row, now=services.clock.now())
+    effects.extend(objects.upsert_statements(row, now=services.clock.now()))
     return Outcome.APPLIED
 
 

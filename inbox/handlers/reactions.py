@@ -29,24 +29,26 @@ async def on_like(services: Services, activity: Received, effects: Effects) -> O
     kind = reactions.LIKE if emoji is None else reactions.EMOJI
     now = services.clock.now()
     effects.add(
-        reactions.add,
-        activity.actor,
-        target,
-        kind=kind,
-        content=emoji or "",
-        activity_id=activity.activity_id,
-        now=now,
+        reactions.add(
+            activity.actor,
+            target,
+            kind=kind,
+            content=emoji or "",
+            activity_id=activity.activity_id,
+            now=now,
+        )
     )
     author = await local_author_of(services, target)
     if author is not None and services.urls.actor(author) != activity.actor:
         effects.add(
-            notifications.add,
-            author,
-            "like" if kind == reactions.LIKE else "reaction",
-            from_actor=activity.actor,
-            object_id=target,
-            activity_id=activity.activity_id,
-            now=now,
+            notifications.add(
+                author,
+                "like" if kind == reactions.LIKE else "reaction",
+                from_actor=activity.actor,
+                object_id=target,
+                activity_id=activity.activity_id,
+                now=now,
+            )
         )
     return Outcome.APPLIED
 
@@ -55,7 +57,7 @@ async def on_undo_reaction(services: Services, activity: Received, effects: Effe
     """Remove the like or reaction the undone activity made."""
     undone_actor_matches(activity)
     undone = object_id(activity)
-    effects.add(reactions.remove_by_activity, activity.actor, undone)
+    effects.add(reactions.remove_by_activity(activity.actor, undone))
     inner = embedded(activity)
     liked = get_id(inner.get("object")) if inner is not None else None
     if liked is not None and inner is not None:
@@ -63,8 +65,8 @@ async def on_undo_reaction(services: Services, activity: Received, effects: Effe
         content = first_str(inner.get("content")) or first_str(inner.get("_misskey_reaction"))
         is_like = first_str(inner.get("type")) == "Like" and not content
         kind = reactions.LIKE if is_like else reactions.EMOJI
-        effects.add(reactions.remove_by_object, activity.actor, liked, kind=kind)
-    effects.add(notifications.remove_for_activity, undone)
+        effects.add(reactions.remove_by_object(activity.actor, liked, kind=kind))
+    effects.add(notifications.remove_for_activity(undone))
     return Outcome.APPLIED
 
 

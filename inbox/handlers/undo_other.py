@@ -16,10 +16,10 @@ async def on_undo_unknown(services: Services, activity: Received, effects: Effec
     """Remove the reaction, share or block the actor made with the undone activity's id."""
     undone_actor_matches(activity)
     undone = object_id(activity)
-    effects.add(reactions.remove_by_activity, activity.actor, undone)
-    effects.add(shares.remove_by_activity, activity.actor, undone)
-    effects.add(blocks.remove_by_activity, activity.actor, undone)
-    effects.add(notifications.remove_for_activity, undone)
+    effects.add(reactions.remove_by_activity(activity.actor, undone))
+    effects.add(shares.remove_by_activity(activity.actor, undone))
+    effects.add(blocks.unblock_by_activity(activity.actor, undone))
+    effects.add(notifications.remove_for_activity(undone))
     return Outcome.APPLIED
 
 
