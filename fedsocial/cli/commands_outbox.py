@@ -1,9 +1,255 @@
-"""Composition root: the outbox subcommands of `fedsocial`."""
+"""Composition root: the outbox subcommands of `fedsocial` (post, follow, like, … deliveries).
+
+They work against the same database as a running `fedsocial serve`: the command stores the
+activity and its delivery rows, and the server's delivery worker (which polls every second)
+sends them. Nothing is delivered from the command's own process.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import argparse
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from fedsocial.cli.context import CliContext, open_context
+
+if TYPE_CHECKING:
+    from actors.local import LocalActor
+    from outbox.service import Outbox
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxCommand:
+    """What an outbox command works with."""
+
+    ctx: CliContext
+    outbox: Outbox
+
+    async def actor(self, name: str) -> LocalActor:
+        """The local actor acting, or NotFound."""
+        return await self.outbox.local_actors.require(name)
+
+    async def actor_id(self, handle_or_url: str) -> str:
+        """An actor id from a URL, `@user@host` or `user@host` (WebFinger), or a local name."""
+        if handle_or_url.startswith(("http://", "https://")):
+            return handle_or_url
+        if "@" not in handle_or_url.lstrip("@"):
+            return self.ctx.urls.actor(handle_or_url.lstrip("@"))
+        handle = handle_or_url if handle_or_url.startswith("@") else f"@{handle_or_url}"
+        return (await self.outbox.remote_actors.by_handle(handle)).id
+
+
+@asynccontextmanager
+async def outbox_command(args: argparse.Namespace) -> AsyncIterator[OutboxCommand]:
+    """Open the database, the federation services and an Outbox without a delivery worker."""
+    from actors.local import LocalActors
+    from actors.remote import RemoteActors
+    from fedsocial.federation.signing import SigningKey
+    from fedsocial.federation.tools import federation_services
+    from outbox.service import Outbox
+
+    async with open_context(args) as ctx:
+        local = LocalActors(ctx.db)
+
+        async def instance_key() -> SigningKey:
+            return (await local.instance_actor()).signing_key(ctx.urls)
+
+        async with federation_services(
+            ctx.config, ctx.db, ctx.clock, default_key=instance_key
+        ) as fed:
+            remote = RemoteActors(
+                ctx.db, ctx.config, ctx.clock, http=fed.http, keys=fed.keys, local=local
+            )
+            outbox = Outbox(
+                ctx.db,
+                ctx.urls,
+                ctx.clock,
+                config=ctx.config,
+                remote_actors=remote,
+                local_actors=local,
+                fetch_object=fed.http.fetch_json,
+            )
+            yield OutboxCommand(ctx, outbox)
+
+
+Action = Callable[[OutboxCommand, argparse.Namespace], Awaitable[str | None]]
+
+
+def _runner(action: Action) -> Callable[[argparse.Namespace], Awaitable[int]]:
+    async def run(args: argparse.Namespace) -> int:
+        async with outbox_command(args) as command:
+            printed = await action(command, args)
+        if printed:
+            print(printed)
+        return 0
+
+    return run
+
+
+async def _post(command: OutboxCommand, args: argparse.Namespace) -> str:
+    from outbox.addressing import Visibility
+    from outbox.compose import NoteDraft
+
+    draft = NoteDraft(
+        text=args.text,
+        visibility=Visibility(args.visibility),
+        content_warning=args.cw,
+        language=args.lang,
+        in_reply_to=args.reply_to,
+    )
+    return await command.outbox.post(await command.actor(args.name), draft)
+
+
+async def _follow(command: OutboxCommand, args: argparse.Namespace) -> str:
+    target = await command.actor_id(args.target)
+    return await command.outbox.follow(await command.actor(args.name), target)
+
+
+async def _unfollow(command: OutboxCommand, args: argparse.Namespace) -> str:
+    target = await command.actor_id(args.target)
+    return await command.outbox.unfollow(await command.actor(args.name), target)
+
+
+async def _block(command: OutboxCommand, args: argparse.Namespace) -> str:
+    target = await command.actor_id(args.target)
+    return await command.outbox.block(await command.actor(args.name), target)
+
+
+async def _unblock(command: OutboxCommand, args: argparse.Namespace) -> str:
+    target = await command.actor_id(args.target)
+    return await command.outbox.unblock(await command.actor(args.name), target)
+
+
+async def _like(command: OutboxCommand, args: argparse.Namespace) -> str:
+    return await command.outbox.like(await command.actor(args.name), args.url)
+
+
+async def _unlike(command: OutboxCommand, args: argparse.Namespace) -> str:
+    return await command.outbox.unlike(await command.actor(args.name), args.url)
+
+
+async def _boost(command: OutboxCommand, args: argparse.Namespace) -> str:
+    return await command.outbox.boost(await command.actor(args.name), args.url)
+
+
+async def _unboost(command: OutboxCommand, args: argparse.Namespace) -> str:
+    return await command.outbox.unboost(await command.actor(args.name), args.url)
+
+
+async def _delete(command: OutboxCommand, args: argparse.Namespace) -> str:
+    return await command.outbox.delete(await command.actor(args.name), args.url)
+
+
+async def _edit(command: OutboxCommand, args: argparse.Namespace) -> str:
+    return await command.outbox.edit(await command.actor(args.name), args.url, args.text)
+
+
+async def _profile(command: OutboxCommand, args: argparse.Namespace) -> str:
+    actor = await command.outbox.update_profile(
+        await command.actor(args.name), display_name=args.display_name, summary=args.summary
+    )
+    return command.ctx.urls.actor(actor.name)
+
+
+async def _move(command: OutboxCommand, args: argparse.Namespace) -> str:
+    target = await command.actor_id(args.target)
+    await command.outbox.move(await command.actor(args.name), target)
+    return target
+
+
+def _row_json(row: Any) -> dict[str, Any]:
+    from fedsocial.clock import iso
+
+    return {
+        "id": row.id,
+        "activity": row.activity_id,
+        "inbox": row.inbox,
+        "state": row.state,
+        "attempts": row.attempts,
+        "next_attempt": iso(row.next_attempt_at) if row.state == "pending" else None,
+        "last_status": row.last_status,
+        "last_error": row.last_error,
+        "response": row.response_excerpt,
+    }
+
+
+async def cmd_deliveries(args: argparse.Namespace) -> int:
+    """`fedsocial deliveries [--failed] [--json]`: the delivery queue, newest first."""
+    from fedsocial.storage import deliveries
+
+    async with open_context(args) as ctx:
+        rows = await deliveries.list_rows(
+            ctx.db, state="failed" if args.failed else None, limit=args.limit
+        )
+    items = [_row_json(r) for r in rows]
+    if args.json:
+        print(json.dumps(items, indent=2, ensure_ascii=False))
+        return 0
+    for item in items:
+        status = item["last_status"] if item["last_status"] is not None else "-"
+        when = item["next_attempt"] or "-"
+        error = item["last_error"] or ""
+        print(
+            f"{item['id']}\t{item['state']}\t{item['attempts']}\t{status}\t{when}\t"
+            f"{item['activity']}\t{item['inbox']}\t{error}"
+        )
+    return 0
 
 
 def register(sub: Any) -> None:
     """Register the outbox subcommands."""
+    post = sub.add_parser("post", help="publish a note; prints its id")
+    post.add_argument("name")
+    post.add_argument("text")
+    post.add_argument(
+        "--visibility", default="public", choices=["public", "unlisted", "followers", "direct"]
+    )
+    post.add_argument("--cw", default=None, help="content warning (summary)")
+    post.add_argument("--reply-to", default=None, metavar="URL")
+    post.add_argument("--lang", default=None, metavar="xx")
+    post.set_defaults(func=_runner(_post))
+
+    for verb, action, what in (
+        ("follow", _follow, "follow an actor"),
+        ("unfollow", _unfollow, "stop following an actor"),
+        ("block", _block, "block an actor"),
+        ("unblock", _unblock, "lift a block"),
+        ("move", _move, "move this account to another (the target must alias it)"),
+    ):
+        parser = sub.add_parser(verb, help=what)
+        parser.add_argument("name")
+        parser.add_argument("target", metavar="HANDLE_OR_URL")
+        parser.set_defaults(func=_runner(action))
+
+    for verb, action, what in (
+        ("like", _like, "like an object"),
+        ("unlike", _unlike, "take a like back"),
+        ("boost", _boost, "boost (announce) an object"),
+        ("unboost", _unboost, "take a boost back"),
+        ("delete", _delete, "delete one of your objects"),
+    ):
+        parser = sub.add_parser(verb, help=what)
+        parser.add_argument("name")
+        parser.add_argument("url", metavar="URL")
+        parser.set_defaults(func=_runner(action))
+
+    edit = sub.add_parser("edit", help="replace the text of one of your notes")
+    edit.add_argument("name")
+    edit.add_argument("url", metavar="URL")
+    edit.add_argument("text")
+    edit.set_defaults(func=_runner(_edit))
+
+    profile = sub.add_parser("profile", help="change the profile and tell followers")
+    profile.add_argument("name")
+    profile.add_argument("--display-name", default=None)
+    profile.add_argument("--summary", default=None)
+    profile.set_defaults(func=_runner(_profile))
+
+    queue = sub.add_parser("deliveries", help="show the delivery queue")
+    queue.add_argument("--failed", action="store_true", help="only rows that failed")
+    queue.add_argument("--json", action="store_true")
+    queue.add_argument("--limit", type=int, default=200)
+    queue.set_defaults(func=cmd_deliveries)
