@@ -68,6 +68,7 @@ class Outbox(OutboxActions):
         self.local_actors = local_actors
         self.fetch_object = fetch_object
         self._wake = asyncio.Event()
+        self._background_attempted = 0
         self._publisher = Publisher(
             db, urls, clock, remote_actors=remote_actors, on_queued=self._wake.set
         )
@@ -140,16 +141,23 @@ class Outbox(OutboxActions):
         await self.send(actor, reject, extra_recipients=[follower])
 
     async def drain(self) -> int:
-        """Deliver every row due now; return how many were attempted (0 without a poster)."""
+        """Deliver every row due now; return how many were attempted (0 without a poster).
+
+        The count includes what the background worker attempted since the previous `drain`,
+        so a caller looping until no work is left does not stop while the worker was busy.
+        """
         if self._deliverer is None:
             return 0
-        return await self._deliverer.run_due()
+        attempted = await self._deliverer.run_due()
+        background, self._background_attempted = self._background_attempted, 0
+        return attempted + background
 
     async def run_forever(self) -> None:
         """The background worker: deliver what is due, then wait for new work or a second."""
         while True:
             try:
-                await self.drain()
+                if self._deliverer is not None:
+                    self._background_attempted += await self._deliverer.run_due()
             except Exception:
                 # The worker must outlive a database hiccup; the next round retries.
                 log.exception("delivery round failed")
