@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import statistics
 import subprocess
@@ -41,7 +42,7 @@ from fedsocial.crypto.keys import generate_rsa_key, public_key_to_pem
 ACTORS = 100
 ACTIVITIES = 20_000
 CONNECTIONS = 64
-RUNS = int(__import__("os").environ.get("BENCH_RUNS", "3"))
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
 
@@ -225,6 +226,21 @@ def counts(database: Path) -> dict[str, int]:
     return {**states, "doubled": doubled, "notes": notes, "likes": likes}
 
 
+async def settled(database: Path, *, applied: int) -> None:
+    """Wait until `applied` activities are applied and no delivery is pending."""
+    while True:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10) as conn:
+            done = conn.execute(
+                "SELECT count(*) FROM inbox_activities WHERE state = 'applied'"
+            ).fetchone()[0]
+            queued = conn.execute(
+                "SELECT count(*) FROM deliveries WHERE state = 'pending'"
+            ).fetchone()[0]
+        if done >= applied and queued == 0:
+            return
+        await asyncio.sleep(0.05)
+
+
 def wait_until_served(port: int) -> None:
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -236,16 +252,28 @@ def wait_until_served(port: int) -> None:
     raise RuntimeError("the server did not start")
 
 
-async def measure(keys: list[RSAPrivateKey], port: int, database: Path) -> dict[str, float]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(
+    keys: list[RSAPrivateKey], port: int, database: Path, server_pid: int
+) -> dict[str, float]:
     """Warm up, send the timed activities, and wait until the server applied them all."""
     actors = Actors(keys)
     await actors.start()
     try:
         warmup, timed = presign(actors, f"http://127.0.0.1:{port}")
         await send_all(port, warmup)
-        await asyncio.sleep(1.0)  # let the warm-up's Accepts go out before timing
+        await settled(database, applied=ACTORS)  # keys fetched, Accepts delivered
+        print(f"inbox: sending {ACTIVITIES} activities", file=sys.stderr, flush=True)
+        server_cpu, client_cpu = cpu_seconds(server_pid), time.process_time()
         latencies, failures, seconds = await send_all(port, timed)
         sent_done = time.perf_counter()
+        server_cpu = cpu_seconds(server_pid) - server_cpu
+        client_cpu = time.process_time() - client_cpu
         expected = ACTIVITIES + ACTORS
         while True:
             found = counts(database)
@@ -267,6 +295,8 @@ async def measure(keys: list[RSAPrivateKey], port: int, database: Path) -> dict[
         "doubled": found["doubled"],
         "notes": found["notes"],
         "likes": found["likes"],
+        "server_cpu_pct": 100 * server_cpu / seconds,
+        "client_cpu_pct": 100 * client_cpu / seconds,
     }
 
 
@@ -283,7 +313,7 @@ def one_run(keys: list[RSAPrivateKey]) -> dict[str, float]:
         )
         try:
             wait_until_served(port)
-            return asyncio.run(measure(keys, port, Path(tmp) / "bench.sqlite3"))
+            return asyncio.run(measure(keys, port, Path(tmp) / "bench.sqlite3", proc.pid))
         finally:
             proc.terminate()
             proc.wait(10)

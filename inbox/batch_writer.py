@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 
 from fedsocial.clock import Clock
@@ -35,6 +36,7 @@ class BatchWriter:
         self._queue: list[tuple[NewActivity, asyncio.Future[None]]] = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._last_commit = float("-inf")
 
     def start(self) -> None:
         """Start the committing task."""
@@ -48,6 +50,10 @@ class BatchWriter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+    def busy(self, *, within: float) -> bool:
+        """True when rows were committed in the last `within` seconds (requests are arriving)."""
+        return time.monotonic() - self._last_commit < within
 
     async def write(self, item: NewActivity) -> None:
         """Queue one row and return when it is committed; raise StorageError if it was not."""
@@ -81,6 +87,7 @@ class BatchWriter:
             for _, future in batch:
                 if not future.done():
                     future.set_result(None)
+            self._last_commit = time.monotonic()
             self._on_commit()
 
     @staticmethod

@@ -20,7 +20,7 @@ from actors.local import LocalActors
 from fedsocial.config import Config
 from fedsocial.crypto.http_request import HttpRequestParts
 from fedsocial.crypto.verify import VerifiedSignature
-from fedsocial.errors import NotFound, PayloadTooLarge, SignatureError
+from fedsocial.errors import NotFound, PayloadTooLarge, SignatureError, ValidationError
 from fedsocial.federation.domain_blocks import DomainBlocks
 from fedsocial.federation.key_resolver import KeyResolver
 from fedsocial.storage.inbox_queue import NewActivity
@@ -28,7 +28,8 @@ from fedsocial.urls import INSTANCE_ACTOR_NAME, Urls
 from inbox.batch_writer import BatchWriter
 from inbox.block_cache import BlockCache
 from inbox.forwarding import proven_by_actor
-from inbox.request_checks import Envelope, check_content_type, check_same_origin, parse_activity
+from inbox.origins import Origins
+from inbox.request_checks import Envelope, check_content_type, parse_activity
 
 log = logging.getLogger("fedsocial.inbox")
 
@@ -39,8 +40,10 @@ _CHUNK = 64 * 1024
 async def read_capped(request: web.Request, *, limit: int = MAX_BODY) -> bytes:
     """Read the body, refusing (413) as soon as it is known to exceed `limit` bytes."""
     declared = request.content_length
-    if declared is not None and declared > limit:
-        raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {limit}")
+    if declared is not None:
+        if declared > limit:
+            raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {limit}")
+        return await request.content.readexactly(declared)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.content.iter_chunked(_CHUNK):
@@ -62,6 +65,7 @@ class Receiver:
     key_resolver: KeyResolver
     actor_blocks: BlockCache
     writer: BatchWriter
+    origins: Origins
 
     async def personal(self, request: web.Request) -> web.Response:
         """POST /users/{name}/inbox."""
@@ -101,12 +105,16 @@ class Receiver:
                 return await self._store(envelope, inbox, signer=None, dropped=reason)
             raise
         await self._check_owner(envelope, verified)
-        check_same_origin(envelope)
+        if not self.origins.same_origin(envelope.activity_id, envelope.actor):
+            raise ValidationError(
+                f"activity id {envelope.activity_id} is not on the origin of {envelope.actor}"
+            )
         return await self._store(envelope, inbox, signer=verified.owner, dropped=None)
 
     async def _blocked(self, envelope: Envelope, name: str | None) -> str | None:
         """Why the activity is dropped unseen, or None."""
-        if await self.domain_blocks.is_blocked(envelope.actor):
+        host, _ = self.origins.of(envelope.actor)
+        if await self.domain_blocks.is_blocked(host):
             return "blocked domain"
         if name is not None and await self.actor_blocks.blocks(
             self.urls.actor(name), envelope.actor

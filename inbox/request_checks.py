@@ -1,8 +1,7 @@
 """Inbox layer: the checks of an incoming POST that need no I/O, as pure functions.
 
 Each raises the error from our tree that the answer needs: 415 for a content type we do not
-read, 400 for a body that is not a JSON object or lacks `id`, `type` or `actor`, or whose id
-is not on the actor's origin.
+read, 400 for a body that is not a JSON object or lacks `id`, `type` or `actor`.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from fedsocial.activity_json import first_str, get_id, same_origin
+from fedsocial.activity_json import first_str, get_id
 from fedsocial.errors import InvalidJson, UnsupportedMediaType, ValidationError
 
 ACCEPTED_TYPES = frozenset({"application/activity+json", "application/ld+json", "application/json"})
@@ -57,11 +56,3 @@ def parse_activity(body: bytes) -> Envelope:
     return Envelope(
         activity_id=activity_id, type=activity_type, actor=actor, document=document, raw=raw
     )
-
-
-def check_same_origin(envelope: Envelope) -> None:
-    """The activity's id must be on its actor's origin (nobody names activities for others)."""
-    if not same_origin(envelope.activity_id, envelope.actor):
-        raise ValidationError(
-            f"activity id {envelope.activity_id} is not on the origin of {envelope.actor}"
-        )

@@ -21,6 +21,9 @@ from inbox.worker import Worker
 log = logging.getLogger("fedsocial.inbox")
 
 POLL_SECONDS = 1.0
+# While requests pour in, the worker pauses this long between batches: answering peers comes
+# first, and the backlog is applied at full speed as soon as the burst is over.
+BURST_PAUSE = 0.03
 
 
 class Inbox:
@@ -82,7 +85,8 @@ class Inbox:
                 log.exception("the inbox worker failed to apply a batch")
                 taken = 0
             if taken:
-                await asyncio.sleep(0)  # let requests in between batches
+                receiving = self.receiver is not None and self.receiver.writer.busy(within=0.05)
+                await asyncio.sleep(BURST_PAUSE if receiving else 0)
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=POLL_SECONDS)

@@ -22,6 +22,7 @@ from inbox.batch_writer import BatchWriter
 from inbox.block_cache import BlockCache
 from inbox.context import Services
 from inbox.handlers import build_router
+from inbox.origins import Origins
 from inbox.receive import Receiver
 from inbox.service import Inbox, inbox_of
 from inbox.worker import Worker
@@ -75,6 +76,7 @@ async def _inbox_ctx(app: web.Application) -> AsyncIterator[None]:
             key_resolver=key_resolver(app),
             actor_blocks=BlockCache(services.db, local_actor_prefix=services.local_actor_prefix),
             writer=writer,
+            origins=Origins(),
         )
     )
     app[appkeys.INBOX] = inbox

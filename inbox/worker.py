@@ -29,7 +29,7 @@ from inbox.router import Router
 
 log = logging.getLogger("fedsocial.inbox")
 
-BATCH_SIZE = 32
+BATCH_SIZE = 64
 
 
 @dataclass(frozen=True, slots=True)
