@@ -23,7 +23,7 @@ from fedsocial.storage.inbox_queue import NewActivity
 
 log = logging.getLogger("fedsocial.inbox")
 
-MAX_BATCH = 500
+MAX_BATCH = inbox_queue.MAX_BATCH
 
 
 class BatchWriter:

@@ -46,10 +46,17 @@ class NewActivity:
     last_error: str | None = None
 
 
+MAX_BATCH = 1000  # 9 parameters each, under SQLite's 32,766
 _INSERT = (
     "INSERT OR IGNORE INTO inbox_activities (activity_id, type, actor, signer, inbox, document,"
     " received_at, state, last_error) VALUES (?,?,?,?,?,?,?,?,?)"
 )
+
+
+def _multi_insert(count: int) -> str:
+    """One INSERT of `count` rows: a single statement step, where `executemany` takes one per
+    row (and, in a busy process, a wait for the GIL after each)."""
+    return _INSERT + ",(?,?,?,?,?,?,?,?,?)" * (count - 1)
 
 
 def _params(item: NewActivity, now: float) -> tuple[Any, ...]:
@@ -135,10 +142,10 @@ async def store_batch(db: Database, items: Sequence[NewActivity], *, now: float)
     """Store many activities in one transaction and one round trip; duplicates are ignored.
 
     The inbox answers 202 to a duplicate as to a new activity, so the caller needs no
-    per-item result.
+    per-item result. At most `MAX_BATCH` items (SQLite's limit on bound parameters).
     """
-    rows = [_params(item, now) for item in items]
-    await db.run_in_transaction(lambda conn: conn.executemany(_INSERT, rows))
+    params = [value for item in items for value in _params(item, now)]
+    await db.run_in_transaction(lambda conn: conn.execute(_multi_insert(len(items)), params))
 
 
 async def get(db: Database, activity_id: str) -> IncomingActivity | None:
