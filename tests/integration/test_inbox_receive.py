@@ -279,3 +279,33 @@ async def test_domain_blocked_in_the_database_is_dropped(alpha: Instance, peer: 
     assert status == 202
     stored = await inbox_queue.get(alpha.db, str(follow["id"]))
     assert stored is not None and stored.state == "dropped"
+
+
+async def test_forwarded_activity_with_the_actors_ld_signature_is_accepted(
+    alpha: Instance, peer: Peer
+) -> None:
+    # Given bob's Create, LD-signed by bob, and forwarded by carol (HTTP-signed by carol)
+    from fedsocial.crypto.ld_signature import sign_ld
+
+    bob, carol = peer.add_actor("bob"), peer.add_actor("carol")
+    create = load_payload(
+        "mastodon_create_note",
+        actor=bob.id,
+        base=peer.base,
+        n="1",
+        local=alpha.actor_id("alice"),
+    )
+    signed = sign_ld(
+        create, private_key=bob.key, creator=bob.key_id, created="2024-05-01T10:00:00Z"
+    )
+    # When carol posts it
+    status, _ = await peer.post(bob, f"{alpha.base}/inbox", signed, signer=carol)
+    # Then it is accepted, with carol recorded as the signer of the request
+    assert status == 202
+    stored = await inbox_queue.get(alpha.db, create["id"])
+    assert stored is not None and stored.signer == carol.id
+    # When a forged copy (text changed after signing) is forwarded the same way
+    forged = dict(signed, id=f"{create['id']}-forged")
+    status, answer = await peer.post(bob, f"{alpha.base}/inbox", forged, signer=carol)
+    # Then it is refused: the proof does not hold, and carol's key is not bob's
+    assert status == 401 and answer["reason"] == "not_owner"
