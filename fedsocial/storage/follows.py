@@ -164,7 +164,7 @@ def upsert_statement(
     )
 
 
-def set_state_statement(follower: str, followee: str, state: str) -> Statement:
+def set_state_statement(follower: str, followee: str, *, state: str) -> Statement:
     """`set_state` as a statement."""
     return Statement(
         "UPDATE follows SET state = ? WHERE follower = ? AND followee = ?",

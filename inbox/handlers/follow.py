@@ -102,7 +102,7 @@ async def on_accept_follow(services: Services, activity: Received, effects: Effe
     """Settle a follow we sent as accepted (ignored when we have no such follow)."""
     pair = await _settled_follow(services, activity)
     if pair is not None:
-        effects.add(follows.set_state_statement(pair[0], pair[1], "accepted"))
+        effects.add(follows.set_state_statement(pair[0], pair[1], state="accepted"))
     return Outcome.APPLIED
 
 
