@@ -15,8 +15,7 @@ from fedsocial.storage.statements import Statement
 def block(blocker: str, blocked: str, *, activity_id: str | None, now: float) -> Statement:
     """The statement recording that `blocker` blocks `blocked` (once)."""
     return Statement(
-        "INSERT OR IGNORE INTO blocks (blocker, blocked, activity_id, created_at)"
-        " VALUES (?,?,?,?)",
+        "INSERT OR IGNORE INTO blocks (blocker, blocked, activity_id, created_at) VALUES (?,?,?,?)",
         (blocker, blocked, activity_id, now),
     )
 
