@@ -26,18 +26,10 @@ from fedsocial.storage.objects import ObjectRow
 from fedsocial.urls import Urls
 from outbox.addressing import visibility_of
 from outbox.recipients import ActorDirectory, RecipientResolver, Recipients, inbox_host
+from outbox.signing import ACTIVITY_CONTEXT as ACTIVITY_CONTEXT  # re-exported
 
-# The @context of everything we send: ActivityStreams plus the Mastodon terms our notes use.
-ACTIVITY_CONTEXT: list[Any] = [
-    "https://www.w3.org/ns/activitystreams",
-    {
-        "ostatus": "http://ostatus.org#",
-        "conversation": "ostatus:conversation",
-        "sensitive": "as:sensitive",
-        "toot": "http://joinmastodon.org/ns#",
-        "Hashtag": "as:Hashtag",
-    },
-]
+# Signs a document about to be stored: (document, visibility) -> signed copy.
+DocumentSigner = Callable[[dict[str, Any], str], dict[str, Any]]
 
 ACTOR_TYPES = frozenset({"Person", "Service", "Group", "Application", "Organization"})
 _PRIVATE_FIELDS = ("bto", "bcc")
@@ -80,12 +72,18 @@ class Publisher:
         self._on_queued = on_queued
 
     async def send(
-        self, sender: str, activity: dict[str, Any], *, extra_recipients: Sequence[str] = ()
+        self,
+        sender: str,
+        activity: dict[str, Any],
+        *,
+        extra_recipients: Sequence[str] = (),
+        signer: DocumentSigner | None = None,
     ) -> Recipients:
         """Store `activity` by local actor `sender` and queue it for every recipient.
 
-        Returns the recipients it was queued for. Raises ValidationError when the activity has
-        no id or names another actor.
+        With `signer`, the document (with its @context, without bto/bcc) is signed once here,
+        then stored and delivered as signed. Returns the recipients it was queued for. Raises
+        ValidationError when the activity has no id or names another actor.
         """
         activity_id = get_id(activity.get("id"))
         if activity_id is None or not self._urls.is_local(activity_id):
@@ -97,6 +95,8 @@ class Publisher:
         document = {"@context": activity.get("@context", ACTIVITY_CONTEXT), **document}
         now = self._clock.now()
         visibility = visibility_of(document, followers_urls=(f"{sender}/followers",)).value
+        if signer is not None:
+            document = signer(document, visibility)
         async with self._db.transaction() as conn:
             await self._store_object(conn, sender, document, now=now)
             await activities.insert_in(

@@ -20,7 +20,7 @@ from aiohttp import web
 from actors.local import LocalActor, LocalActors
 from fedsocial import appkeys
 from fedsocial.activity_json import get_id
-from fedsocial.clock import Clock
+from fedsocial.clock import Clock, iso
 from fedsocial.config import Config
 from fedsocial.federation.signing import SigningKey
 from fedsocial.storage import follows
@@ -29,9 +29,10 @@ from fedsocial.urls import Urls
 from outbox import compose
 from outbox.actions import OutboxActions
 from outbox.delivery import Deliverer, Poster
-from outbox.publish import Publisher
+from outbox.publish import DocumentSigner, Publisher
 from outbox.recipients import ActorDirectory
 from outbox.retry import Jitter, system_jitter
+from outbox.signing import sign_activity
 
 log = logging.getLogger("fedsocial.outbox")
 
@@ -105,10 +106,20 @@ class Outbox(OutboxActions):
 
         Recipients come from to/cc/bto/bcc/audience plus `extra_recipients`; Public and the
         actor are dropped, followers collections expanded, local recipients queued for the
-        inbox worker without HTTP, remote ones get one delivery row per (shared) inbox.
+        inbox worker without HTTP, remote ones get one delivery row per (shared) inbox. It is
+        signed once, before it is stored (see `outbox.signing`).
         """
         await self._publisher.send(
-            self.urls.actor(actor.name), activity, extra_recipients=extra_recipients
+            self.urls.actor(actor.name),
+            activity,
+            extra_recipients=extra_recipients,
+            signer=self._signer_for(actor),
+        )
+
+    def _signer_for(self, actor: LocalActor) -> DocumentSigner:
+        created = iso(self.clock.now())
+        return lambda document, visibility: sign_activity(
+            document, actor, self.urls, created=created, visibility=visibility
         )
 
     async def accept_follow(self, actor: LocalActor, follow: dict[str, Any]) -> None:

@@ -8,6 +8,17 @@ Follows the W3C "Data Integrity EdDSA Cryptosuites v1.0" algorithms for eddsa-jc
 - the signature is Ed25519 over the hash data; ``proofValue`` is multibase base58btc ("z…").
 
 Only one proof (an object, not a set) is handled: that is what FEP-8b32 publishers send.
+
+**An LD signature next to the proof is ignored.** Mastodon-compatible senders (we among them)
+add an ``RsaSignature2017`` ``signature`` *after* the integrity proof, because Mastodon's LD
+signature hashes every field but ``signature`` (so it covers ``proof``) while the proof must be
+made first. Both the proof and its verification therefore hash the document without ``proof``
+*and* without ``signature``; a ``signature`` member is never covered by an integrity proof.
+
+:data:`PROOF_CONTEXT_TERMS` are flat term definitions meaning exactly what the
+``https://w3id.org/security/data-integrity/v1`` context gives a ``DataIntegrityProof`` (the
+same RDF), for documents that want JSON-LD readers to keep the proof but must keep a flat
+context (our inbox reads flat contexts without pyld).
 """
 
 from __future__ import annotations
@@ -24,6 +35,19 @@ from fedsocial.errors import ProofError
 
 PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-jcs-2022"
+# Fields an integrity proof never covers: itself, and an LD signature added after it.
+_UNSECURED_OUT = frozenset({"proof", "signature"})
+
+_SEC = "https://w3id.org/security#"
+PROOF_CONTEXT_TERMS: dict[str, Any] = {
+    "proof": {"@id": _SEC + "proof", "@type": "@id", "@container": "@graph"},
+    "DataIntegrityProof": _SEC + "DataIntegrityProof",
+    "cryptosuite": _SEC + "cryptosuite",
+    "verificationMethod": {"@id": _SEC + "verificationMethod", "@type": "@id"},
+    "proofPurpose": {"@id": _SEC + "proofPurpose", "@type": "@vocab"},
+    "proofValue": {"@id": _SEC + "proofValue", "@type": _SEC + "multibase"},
+    "assertionMethod": {"@id": _SEC + "assertionMethod", "@type": "@id"},
+}
 
 
 def create_proof(
@@ -36,10 +60,11 @@ def create_proof(
 ) -> dict[str, Any]:
     """Return a copy of ``document`` with an eddsa-jcs-2022 ``proof`` added.
 
-    Any existing ``proof`` is replaced. ``created`` is an XML Schema dateTime string
+    Any existing ``proof`` is replaced, and an existing LD ``signature`` is dropped (it would
+    no longer hold; sign with ``sign_ld`` after this). ``created`` is an XML Schema dateTime string
     (e.g. "2024-01-01T00:00:00Z"), passed in so signing is deterministic under test.
     """
-    unsecured = {key: value for key, value in document.items() if key != "proof"}
+    unsecured = _unsecured(document)
     options: dict[str, Any] = {
         "type": PROOF_TYPE,
         "cryptosuite": CRYPTOSUITE,
@@ -56,7 +81,8 @@ def verify_proof(document: dict[str, Any], public_key: Ed25519PublicKey) -> None
 
     Raises ProofError when there is no proof, it is of another type or cryptosuite, its
     ``proofValue`` is malformed, its ``@context`` does not match the document's, or the
-    signature does not verify. It does not check that the key belongs to anyone: callers match
+    signature does not verify. An LD ``signature`` member is ignored (see the module docstring).
+    It does not check that the key belongs to anyone: callers match
     ``proof_verification_method`` to the actor first.
     """
     proof = document.get("proof")
@@ -74,7 +100,7 @@ def verify_proof(document: dict[str, Any], public_key: Ed25519PublicKey) -> None
         signature = base58btc_decode(proof_value[1:])
     except ValueError as exc:
         raise ProofError(f"proofValue is not base58btc: {exc}") from exc
-    unsecured = {key: value for key, value in document.items() if key != "proof"}
+    unsecured = _unsecured(document)
     options = {key: value for key, value in proof.items() if key != "proofValue"}
     if "@context" in options and not _starts_with(unsecured.get("@context"), options["@context"]):
         raise ProofError("the proof's @context does not match the document's @context")
@@ -93,6 +119,10 @@ def proof_verification_method(document: dict[str, Any]) -> str | None:
     if isinstance(method, dict):
         method = method.get("id")
     return method if isinstance(method, str) else None
+
+
+def _unsecured(document: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in document.items() if key not in _UNSECURED_OUT}
 
 
 def _hash_data(unsecured: dict[str, Any], options: dict[str, Any]) -> bytes:

@@ -36,6 +36,7 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
+from fedsocial.crypto.integrity import PROOF_CONTEXT_TERMS
 from fedsocial.errors import JsonLdError
 from fedsocial.jsonld.loader import AS_CONTEXT, SECURITY_V1, canonical_context_url
 from fedsocial.jsonld.processing import compact, with_null_base
@@ -114,6 +115,7 @@ CANONICAL_CONTEXT: list[Any] = [
             "@id": "https://purl.archive.org/socialweb/webfinger#webfinger",
             "@type": "http://www.w3.org/2001/XMLSchema#string",
         },
+        **PROOF_CONTEXT_TERMS,  # FEP-8b32 proofs, flat (what our own activities carry)
     },
 ]
 
