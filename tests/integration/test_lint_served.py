@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from actors.state import local_actors
+from fedsocial.cli import main
 from outbox.addressing import Visibility
 from outbox.compose import NoteDraft
 from outbox.service import outbox_of
@@ -27,6 +29,7 @@ async def _get(session: aiohttp.ClientSession, url: str) -> dict[str, Any]:
 
 
 async def _lint_cli(path: Path, *extra: str) -> tuple[int, str]:
+    """Run `fedsocial lint` as a subprocess, as a developer would."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -42,8 +45,15 @@ async def _lint_cli(path: Path, *extra: str) -> tuple[int, str]:
     return proc.returncode, out.decode()
 
 
+async def _lint_in_process(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """Run the same `fedsocial lint` entry point in this process (no interpreter start-up)."""
+    capsys.readouterr()
+    code = await asyncio.to_thread(main, ["lint", str(path)])
+    return code, capsys.readouterr().out
+
+
 async def test_every_served_document_lints_clean(
-    start_instance: StartInstance, tmp_path: Path
+    start_instance: StartInstance, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given an instance whose actor posted, replied, liked and boosted
     alpha = await start_instance("alpha")
@@ -96,7 +106,7 @@ async def test_every_served_document_lints_clean(
     for index, (url, doc) in enumerate(documents.items()):
         path = tmp_path / f"doc{index}.json"
         path.write_text(json.dumps(doc))
-        code, out = await _lint_cli(path)
+        code, out = await _lint_in_process(path, capsys)
         assert code == 0, f"{url}:\n{out}"
         assert out.strip().endswith("clean")
 
