@@ -11,6 +11,7 @@ and no fetch happen here when the key is cached: the worker does the rest.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -20,7 +21,7 @@ from actors.local import LocalActors
 from fedsocial.config import Config
 from fedsocial.crypto.http_request import HttpRequestParts
 from fedsocial.crypto.verify import VerifiedSignature
-from fedsocial.errors import NotFound, PayloadTooLarge, SignatureError, ValidationError
+from fedsocial.errors import BadRequest, NotFound, PayloadTooLarge, SignatureError, ValidationError
 from fedsocial.federation.domain_blocks import DomainBlocks
 from fedsocial.federation.key_resolver import KeyResolver
 from fedsocial.storage.inbox_queue import NewActivity
@@ -43,7 +44,14 @@ async def read_capped(request: web.Request, *, limit: int = MAX_BODY) -> bytes:
     if declared is not None:
         if declared > limit:
             raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {limit}")
-        return await request.content.readexactly(declared)
+        if declared == 0:
+            return b""
+        try:
+            return await request.content.readexactly(declared)
+        except asyncio.IncompleteReadError as exc:
+            raise BadRequest(
+                f"the body ended after {len(exc.partial)} of {declared} declared bytes"
+            ) from exc
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.content.iter_chunked(_CHUNK):
