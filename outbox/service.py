@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, cast
 
 from aiohttp import web
@@ -29,8 +29,9 @@ from fedsocial.urls import Urls
 from outbox import compose
 from outbox.actions import OutboxActions
 from outbox.delivery import Deliverer, Poster
+from outbox.forwarding import Forwarded, Forwarder
 from outbox.publish import DocumentSigner, Publisher
-from outbox.recipients import ActorDirectory
+from outbox.recipients import ActorDirectory, RecipientResolver
 from outbox.retry import Jitter, system_jitter
 from outbox.signing import sign_activity
 
@@ -72,6 +73,9 @@ class Outbox(OutboxActions):
         self._background_attempted = 0
         self._publisher = Publisher(
             db, urls, clock, remote_actors=remote_actors, on_queued=self._wake.set
+        )
+        self._forwarder = Forwarder(
+            db, urls, clock, resolver=RecipientResolver(db, urls, remote_actors)
         )
         self._deliverer = (
             None
@@ -121,6 +125,37 @@ class Outbox(OutboxActions):
         return lambda document, visibility: sign_activity(
             document, actor, self.urls, created=created, visibility=visibility
         )
+
+    async def forward(
+        self,
+        actor: LocalActor,
+        raw_body: bytes | str,
+        activity_id: str,
+        *,
+        activity_actor: str,
+        activity_type: str,
+        skip_hosts: Iterable[str] = (),
+    ) -> Forwarded:
+        """Forward a received activity, byte for byte, to `actor`'s remote followers (one POST
+        per shared inbox, HTTP-signed by `actor`), skipping `skip_hosts`; once per activity id.
+
+        `raw_body` is the activity's JSON exactly as received (UTF-8), so the proofs it carries
+        still hold at the followers' servers (see `outbox.forwarding`).
+        """
+        raw = raw_body.decode("utf-8") if isinstance(raw_body, bytes) else raw_body
+        actor_id = self.urls.actor(actor.name)
+        result = await self._forwarder.forward(
+            actor_id,
+            raw,
+            activity_id=activity_id,
+            actor=activity_actor,
+            activity_type=activity_type,
+            followers_of=actor_id,
+            skip_hosts=skip_hosts,
+        )
+        if result.inboxes:
+            self._wake.set()
+        return result
 
     async def accept_follow(self, actor: LocalActor, follow: dict[str, Any]) -> None:
         """Accept a received Follow of `actor`: record it accepted and send the Accept back."""

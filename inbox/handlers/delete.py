@@ -15,6 +15,7 @@ from fedsocial.storage import (
 )
 from inbox.context import Effects, Outcome, Received, Services
 from inbox.handlers.common import object_id, require_same_origin
+from inbox.reply_forwarding import forward_reply
 from inbox.router import Router
 
 
@@ -30,6 +31,7 @@ async def on_delete(services: Services, activity: Received, effects: Effects) ->
     if stored.attributed_to != activity.actor:
         raise ValidationError(f"{activity.actor} cannot delete {target} of {stored.attributed_to}")
     effects.extend(objects.tombstone_statements(target, deleted_at=services.clock.now()))
+    await forward_reply(services, activity, in_reply_to=stored.in_reply_to)
     return Outcome.APPLIED
 
 

@@ -15,6 +15,7 @@ from inbox.context import Effects, Outcome, Received, Services
 from inbox.handlers.common import embedded, object_id, require_same_origin
 from inbox.incoming_objects import object_row
 from inbox.local_audience import show_post
+from inbox.reply_forwarding import forward_reply
 from inbox.router import Router
 
 
@@ -42,6 +43,7 @@ async def on_create(services: Services, activity: Received, effects: Effects) ->
     _check_author(activity, row.attributed_to)
     effects.extend(objects.upsert_statements(row, now=services.clock.now()))
     await show_post(services, effects, row, obj, activity=activity)
+    await forward_reply(services, activity, in_reply_to=row.in_reply_to)
     return Outcome.APPLIED
 
 
@@ -56,6 +58,7 @@ async def on_update(services: Services, activity: Received, effects: Effects) ->
     if stored.attributed_to != activity.actor:
         raise ValidationError(f"{activity.actor} cannot update {row.id} of {stored.attributed_to}")
     effects.extend(objects.upsert_statements(row, now=services.clock.now()))
+    await forward_reply(services, activity, in_reply_to=row.in_reply_to)
     return Outcome.APPLIED
 
 
