@@ -77,12 +77,14 @@ class Publisher:
         activity: dict[str, Any],
         *,
         extra_recipients: Sequence[str] = (),
+        inboxes: Sequence[str] = (),
         signer: DocumentSigner | None = None,
     ) -> Recipients:
         """Store `activity` by local actor `sender` and queue it for every recipient.
 
         With `signer`, the document (with its @context, without bto/bcc) is signed once here,
-        then stored and delivered as signed. Returns the recipients it was queued for. Raises
+        then stored and delivered as signed. `inboxes` are remote inboxes to deliver to as well
+        (a relay's inbox, which is no actor's). Returns the recipients it was queued for. Raises
         ValidationError when the activity has no id or names another actor.
         """
         activity_id = get_id(activity.get("id"))
@@ -91,6 +93,9 @@ class Publisher:
         if get_id(activity.get("actor")) != sender:
             raise ValidationError("the activity's actor must be the sender")
         recipients = await self._resolver.resolve(sender, activity, extra=extra_recipients)
+        if inboxes:
+            remote = dict.fromkeys((*recipients.remote_inboxes, *inboxes))
+            recipients = Recipients(recipients.local_inboxes, tuple(remote))
         document = _without_private_addressing(activity)
         document = {"@context": activity.get("@context", ACTIVITY_CONTEXT), **document}
         now = self._clock.now()

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from fedsocial.activity_json import get_ids
+from fedsocial.activity_json import get_ids, is_public
 from fedsocial.errors import FedsocialError
-from fedsocial.storage import blocks, deliveries
+from fedsocial.storage import blocks, deliveries, relays
 from fedsocial.storage.database import Database
 from fedsocial.urls import Urls
 from outbox.addressing import dedupe_inboxes, delivery_targets
@@ -27,6 +27,9 @@ from outbox.addressing import dedupe_inboxes, delivery_targets
 log = logging.getLogger("fedsocial.outbox.recipients")
 
 ADDRESS_FIELDS = ("to", "cc", "bto", "bcc", "audience")
+# What relays get from us, as Mastodon sends them: public posts, their edits and deletions.
+RELAYED_TYPES = frozenset({"Create", "Update", "Delete"})
+RELAY_SKIPPED_OBJECTS = frozenset({"Person", "Service", "Group", "Application", "Organization"})
 
 
 class RemoteActorLike(Protocol):
@@ -73,6 +76,17 @@ def inbox_host(inbox: str) -> str:
     return urlsplit(inbox).netloc.lower()
 
 
+def goes_to_relays(activity: dict[str, Any]) -> bool:
+    """True for a public (Public in ``to``) Create, Update or Delete of a post, which the relays
+    we subscribe to receive too. An actor's own Update or Delete is not relayed."""
+    obj = activity.get("object")
+    if isinstance(obj, dict) and obj.get("type") in RELAY_SKIPPED_OBJECTS:
+        return False
+    return activity.get("type") in RELAYED_TYPES and any(
+        is_public(iri) for iri in get_ids(activity.get("to"))
+    )
+
+
 def addressed_ids(activity: dict[str, Any], *, extra: Sequence[str] = ()) -> list[str]:
     """Every id an activity is addressed to, in order, plus `extra`.
 
@@ -111,6 +125,8 @@ class RecipientResolver:
                 if found is not None:
                     remote.append(found)
         local.pop(self._urls.inbox(self._urls.local_actor_name(sender) or ""), None)
+        if goes_to_relays(activity):
+            remote.extend((inbox, None) for inbox in await relays.accepted_inboxes(self._db))
         return Recipients(tuple(local), tuple(dedupe_inboxes(remote)))
 
     async def _local_target(

@@ -105,18 +105,21 @@ class Outbox(OutboxActions):
         activity: dict[str, Any],
         *,
         extra_recipients: Sequence[str] = (),
+        inboxes: Sequence[str] = (),
     ) -> None:
         """Store `activity` (with @context) by `actor` and queue it for every recipient.
 
         Recipients come from to/cc/bto/bcc/audience plus `extra_recipients`; Public and the
         actor are dropped, followers collections expanded, local recipients queued for the
-        inbox worker without HTTP, remote ones get one delivery row per (shared) inbox. It is
-        signed once, before it is stored (see `outbox.signing`).
+        inbox worker without HTTP, remote ones get one delivery row per (shared) inbox, and so
+        do the explicit remote `inboxes` (a relay's). It is signed once, before it is stored
+        (see `outbox.signing`).
         """
         await self._publisher.send(
             self.urls.actor(actor.name),
             activity,
             extra_recipients=extra_recipients,
+            inboxes=inboxes,
             signer=self._signer_for(actor),
         )
 

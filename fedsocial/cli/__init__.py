@@ -16,6 +16,7 @@ from fedsocial.cli import (
     commands_inbox,
     commands_jsonld,
     commands_outbox,
+    commands_relay,
 )
 from fedsocial.errors import ConfigError, FedsocialError
 
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         commands_inbox,
         commands_outbox,
         commands_jsonld,
+        commands_relay,
     ):
         module.register(sub)
     return parser

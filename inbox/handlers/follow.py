@@ -7,6 +7,7 @@ from fedsocial.errors import ValidationError
 from fedsocial.storage import blocks, follows, notifications
 from inbox.context import Effects, Outcome, Received, Services
 from inbox.handlers.common import embedded, object_id, undone_actor_matches
+from inbox.handlers.relay import settle_relay
 from inbox.local_audience import local_user_name
 from inbox.router import Router
 
@@ -100,6 +101,8 @@ async def _settled_follow(services: Services, activity: Received) -> tuple[str, 
 
 async def on_accept_follow(services: Services, activity: Received, effects: Effects) -> Outcome:
     """Settle a follow we sent as accepted (ignored when we have no such follow)."""
+    if await settle_relay(services, activity, effects, accepted=True):
+        return Outcome.APPLIED
     pair = await _settled_follow(services, activity)
     if pair is not None:
         effects.add(follows.set_state_statement(pair[0], pair[1], state="accepted"))
@@ -108,6 +111,8 @@ async def on_accept_follow(services: Services, activity: Received, effects: Effe
 
 async def on_reject_follow(services: Services, activity: Received, effects: Effects) -> Outcome:
     """Drop a follow we sent (or had) because the followee refused or removed it."""
+    if await settle_relay(services, activity, effects, accepted=False):
+        return Outcome.APPLIED
     pair = await _settled_follow(services, activity)
     if pair is not None:
         effects.add(follows.delete_statement(pair[0], pair[1]))
