@@ -40,7 +40,9 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
     Cleanup contexts run in this order on start (and in reverse on stop): database,
     federation (HTTP client, domain blocks, keys), outbox (delivery workers), inbox (workers).
     """
-    app = web.Application(middlewares=[error_middleware, secure_mode_middleware], client_max_size=MAX_BODY)
+    app = web.Application(
+        middlewares=[error_middleware, secure_mode_middleware], client_max_size=MAX_BODY
+    )
     app[appkeys.CONFIG] = config
     app[appkeys.CLOCK] = clock or SystemClock()
     app[appkeys.URLS] = Urls(config.base_url)

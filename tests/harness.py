@@ -129,13 +129,12 @@ class Instance:
 
     async def drain_once(self) -> int:
         """Run this instance's due inbox and delivery work once; return how many items ran."""
+        from inbox.service import inbox_of
+        from outbox.service import outbox_of
+
         assert self.app is not None
-        done = 0
-        for key in (appkeys.OUTBOX, appkeys.INBOX):
-            service = self.app.get(key)
-            if service is not None:
-                done += int(await service.drain())
-        return done
+        done = await outbox_of(self.app).drain()
+        return done + await inbox_of(self.app).drain()
 
 
 async def drain(*instances: Instance, rounds: int = 50) -> None:
