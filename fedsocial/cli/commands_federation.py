@@ -117,7 +117,11 @@ def _read_request(file: str, *, scheme: str) -> HttpRequestParts:
     from fedsocial.crypto.http_request import parse_raw_request
     from fedsocial.errors import ValidationError
 
-    data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    try:
+        data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as exc:
+        # A wrong path is the user's mistake: name it rather than print a traceback.
+        raise ValidationError(f"cannot read {file}: {exc.strerror}") from exc
     try:
         return parse_raw_request(data, scheme=scheme)
     except ValueError as exc:

@@ -167,6 +167,22 @@ def test_a_malformed_request_file_is_a_clear_error(
     assert "junk.http" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("action", [["verify"], ["sign", "--as", "admin"]])
+def test_a_missing_request_file_is_a_clear_error(
+    config_file: Path, tmp_path: Path, action: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a path where there is no file
+    missing = tmp_path / "nosuch.http"
+
+    # When it is signed or verified
+    code = main(["--config", str(config_file), "sig", action[0], str(missing), *action[1:]])
+
+    # Then the command names the file and the problem instead of printing a traceback
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "nosuch.http" in err and "No such file" in err
+
+
 async def test_verify_fetches_the_key_and_fetch_prints_documents(
     start_instance: StartInstance,
     config_file: Path,
