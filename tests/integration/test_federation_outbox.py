@@ -17,7 +17,7 @@ from actors.state import local_actors
 from fedsocial import appkeys
 from fedsocial.clock import FixedClock
 from fedsocial.federation.setup import http_client
-from fedsocial.storage import deliveries, follows, objects, reactions, shares
+from fedsocial.storage import deliveries, follows, objects, reactions, shares, timeline
 from outbox.addressing import Visibility
 from outbox.compose import NoteDraft
 from outbox.service import Outbox, outbox_of
@@ -113,6 +113,16 @@ async def test_each_visibility_arrives_as_sent(pair: Pair) -> None:
     assert row is not None and row.document["to"] == [pair.alpha.actor_id("carol")]
 
 
+async def test_a_followed_author_mentioning_us_shows_once_on_the_timeline(pair: Pair) -> None:
+    # Given amy follows bob
+    await _follow(pair)
+    # When bob posts a public note that also mentions amy
+    note = await _post(pair, f"hello @amy@{pair.alpha.domain}")
+    # Then amy's home timeline has the note once (followed author and mention are one line)
+    lines = await timeline.list_for(pair.alpha.db, "amy")
+    assert [line.object_id for line in lines] == [note]
+
+
 async def test_followers_only_and_direct_objects_are_hidden_from_strangers(pair: Pair) -> None:
     # Given bob's followers-only and direct notes
     await _follow(pair)
@@ -133,6 +143,22 @@ async def test_followers_only_and_direct_objects_are_hidden_from_strangers(pair:
     assert document["id"] == private
     response = await http_client(pair.alpha.app).get(direct, key=key)
     assert response.status == 404
+
+
+async def test_a_notes_url_opens_the_note(pair: Pair) -> None:
+    # Given bob's public note, whose `url` other servers link to ("open original page")
+    note = await _post(pair, "read me in a browser")
+    status, document = await _get(note)
+    url = document["url"]
+    assert isinstance(url, str) and url != note
+    # When a browser opens that url
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    async with aiohttp.ClientSession() as session, session.get(url, headers=browser) as resp:
+        # Then it gets the note as HTML, not a 404
+        assert resp.status == 200 and resp.content_type == "text/html"
+        assert "read me in a browser" in await resp.text()
+    # And a follower's fetch of the url still gets the note as JSON
+    assert (await _get(str(url)))[1]["id"] == note
 
 
 async def test_like_and_boost_then_undo(pair: Pair) -> None:
