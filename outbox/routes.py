@@ -1,9 +1,10 @@
 """Outbox layer: HTTP routes for our objects, their collections, our activities, and C2S posting.
 
-- GET `/users/{name}/statuses/{id}`: the object as ActivityStreams JSON (HTML for a browser);
-  410 with the Tombstone once deleted. Followers-only and direct objects are answered only to
-  their author and audience, known from the verified signature of the GET (secure-mode
-  middleware); anyone else gets 404, as on Mastodon, so their existence does not leak.
+- GET `/users/{name}/statuses/{id}` (and its `url`, `/@{name}/{id}`): the object as
+  ActivityStreams JSON (HTML for a browser); 410 with the Tombstone once deleted.
+  Followers-only and direct objects are answered only to their author and audience, known
+  from the verified signature of the GET (secure-mode middleware); anyone else gets 404, as
+  on Mastodon, so their existence does not leak.
 - `…/statuses/{id}/likes|shares|replies`: collections with `totalItems` (paged).
 - GET `/users/{name}/activities/{id}`: one of our activities, same visibility rule.
 - POST `/users/{name}/outbox`: client-to-server with a bearer token (ActivityPub §6).
@@ -160,6 +161,8 @@ def setup_routes(app: web.Application) -> None:
     """Register the object, activity and C2S outbox routes on `app`."""
     base = "/users/{name}/statuses/{status_id}"
     app.router.add_get(base, object_handler)
+    # The object's `url` (Mastodon's shape): where other servers send people to read it.
+    app.router.add_get("/@{name}/{status_id}", object_handler)
     app.router.add_get(
         f"{base}/likes", _object_collection("likes", reactions.count_likes, _list_likes)
     )

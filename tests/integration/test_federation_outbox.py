@@ -148,7 +148,7 @@ async def test_followers_only_and_direct_objects_are_hidden_from_strangers(pair:
 async def test_a_notes_url_opens_the_note(pair: Pair) -> None:
     # Given bob's public note, whose `url` other servers link to ("open original page")
     note = await _post(pair, "read me in a browser")
-    status, document = await _get(note)
+    _status, document = await _get(note)
     url = document["url"]
     assert isinstance(url, str) and url != note
     # When a browser opens that url
