@@ -86,6 +86,7 @@ class OutboxActions:
                 in_reply_to_author=parent.author,
                 conversation=draft.conversation or parent.conversation,
             )
+            draft = await self._mention_replied_author(draft, actor_id=actor_id)
         status_id = self.new_id()
         object_id = self.urls.status(actor.name, status_id)
         published = iso(self.clock.now())
@@ -115,6 +116,17 @@ class OutboxActions:
             mentions=await self.resolve_mentions(text),
             conversation=row.conversation,
         )
+        if row.in_reply_to:
+            # The edited reply keeps mentioning the replied-to author, as the original did.
+            try:
+                parent = await self.object_info(row.in_reply_to)
+            except FedsocialError:
+                pass  # the parent is gone: the edit still goes out, with the text's mentions
+            else:
+                draft = await self._mention_replied_author(
+                    dataclasses.replace(draft, in_reply_to_author=parent.author),
+                    actor_id=self.urls.actor(actor.name),
+                )
         note = self._note(actor, draft, object_id=object_id, published=str(doc.get("published")))
         # Keep the original audience (a reply's parent author stays cc'd).
         note["to"], note["cc"] = doc.get("to", note["to"]), doc.get("cc", note["cc"])
@@ -375,6 +387,29 @@ class OutboxActions:
                 ResolvedMention(handle, remote.id, url if isinstance(url, str) else remote.id)
             )
         return tuple(found)
+
+    async def _mention_replied_author(self, draft: NoteDraft, *, actor_id: str) -> NoteDraft:
+        """Add the replied-to author to the draft's mentions (a Mention tag, not only cc).
+
+        Mastodon and others notify a reply's author from the Mention tags, so a reply that
+        only cc's its author arrives silently. A direct reply reaches only the people it names,
+        and a reply to oneself mentions nobody.
+        """
+        author = draft.in_reply_to_author
+        if author is None or author == actor_id or draft.visibility is Visibility.DIRECT:
+            return draft
+        if any(mention.actor_id == author for mention in draft.mentions):
+            return draft
+        try:
+            known = await self.remote_actors.get(author)
+        except FedsocialError:
+            return draft  # unreachable now: the author is still cc'd, just not tagged
+        if not known.preferred_username:
+            return draft
+        mention = ResolvedMention(
+            f"{known.preferred_username}@{known.domain}", known.id, known.url or known.id
+        )
+        return dataclasses.replace(draft, mentions=(*draft.mentions, mention))
 
     async def object_info(self, object_id: str) -> ObjectInfo:
         """Author, visibility and conversation of an object: stored, else fetched."""

@@ -50,6 +50,21 @@ class RemoteActorLike(Protocol):
         """The server's shared inbox, if it has one."""
         ...
 
+    @property
+    def preferred_username(self) -> str | None:
+        """The user part of the actor's handle, if it has one."""
+        ...
+
+    @property
+    def domain(self) -> str:
+        """The host part of the actor's handle."""
+        ...
+
+    @property
+    def url(self) -> str | None:
+        """The actor's profile page, if it names one."""
+        ...
+
 
 class ActorDirectory(Protocol):
     """Resolves remote actors (the actors layer's `RemoteActors` fits)."""

@@ -243,8 +243,18 @@ async def test_reply_thread_across_instances(pair: Pair) -> None:
     parent = await objects.get(pair.beta.db, note)
     assert parent is not None and row.conversation == parent.conversation
     assert pair.bob in row.document["cc"]
+    # (with a Mention tag: Mastodon notifies a reply's author from its mentions, not from cc)
+    mentions = [t for t in row.document["tag"] if t["type"] == "Mention"]
+    assert mentions == [{"type": "Mention", "href": pair.bob, "name": f"@bob@{pair.beta.domain}"}]
     # And beta's replies collection counts it
     assert (await _get(f"{note}/replies"))[1]["totalItems"] == 1
+    # When amy edits her reply
+    await pair.outbox(pair.alpha).edit(amy, reply, "I think yes, really")
+    await drain(pair.alpha, pair.beta)
+    # Then the edited copy still mentions bob
+    row = await objects.get(pair.beta.db, reply)
+    assert row is not None and "really" in row.document["content"]
+    assert [t["href"] for t in row.document["tag"] if t["type"] == "Mention"] == [pair.bob]
 
 
 async def test_delivery_retries_after_the_other_side_comes_back(pair: Pair) -> None:
