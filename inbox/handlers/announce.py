@@ -3,7 +3,7 @@
 The announced object is trusted as embedded only when it lives on the announcer's origin;
 otherwise (or when only its id is given) it is fetched from its own id, unless we already
 have it. The boost reaches the timelines of the announcer's local followers, and the author
-of a local post is notified.
+of a local post is notified (unless they block the announcer: then the boost is refused).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from fedsocial.storage import notifications, objects, shares, timeline
 from inbox.context import Effects, Outcome, Received, Services
 from inbox.handlers.common import embedded, object_id, undone_actor_matches
 from inbox.incoming_objects import object_row
-from inbox.local_audience import local_author_of, local_user_name
+from inbox.local_audience import local_user_name, refuse_if_author_blocks
 from inbox.router import Router
 from outbox.addressing import visibility_of
 
@@ -38,6 +38,7 @@ async def _announced(services: Services, activity: Received, ident: str) -> dict
 async def on_announce(services: Services, activity: Received, effects: Effects) -> Outcome:
     """Record a boost, storing the boosted post first when it is new to us."""
     ident = object_id(activity)
+    author = await refuse_if_author_blocks(services, ident, activity.actor)
     now = services.clock.now()
     obj = await _announced(services, activity, ident)
     if obj is not None:
@@ -57,7 +58,6 @@ async def on_announce(services: Services, activity: Received, effects: Effects) 
                 now=now,
             )
         )
-    author = await local_author_of(services, ident)
     if author is not None and local_user_name(services, activity.actor) != author:
         effects.add(
             notifications.add(

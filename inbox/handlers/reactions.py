@@ -1,7 +1,8 @@
 """Inbox layer: Like and EmojiReact (Misskey and Pleroma reactions) and their Undo.
 
 A Like with `content` (Misskey's `_misskey_reaction`) is a reaction with that emoji, as is an
-EmojiReact; a plain Like is a like. The author of a local object is notified.
+EmojiReact; a plain Like is a like. The author of a local object is notified; one who blocks
+the actor refuses the like.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from fedsocial.activity_json import first_str, get_id
 from fedsocial.storage import notifications, reactions
 from inbox.context import Effects, Outcome, Received, Services
 from inbox.handlers.common import embedded, object_id, undone_actor_matches
-from inbox.local_audience import local_author_of
+from inbox.local_audience import refuse_if_author_blocks
 from inbox.router import Router
 
 
@@ -27,6 +28,7 @@ async def on_like(services: Services, activity: Received, effects: Effects) -> O
     if activity.type == "EmojiReact" and emoji is None:
         return Outcome.UNSUPPORTED  # a reaction without its emoji says nothing
     kind = reactions.LIKE if emoji is None else reactions.EMOJI
+    author = await refuse_if_author_blocks(services, target, activity.actor)
     now = services.clock.now()
     effects.add(
         reactions.add(
@@ -38,7 +40,6 @@ async def on_like(services: Services, activity: Received, effects: Effects) -> O
             now=now,
         )
     )
-    author = await local_author_of(services, target)
     if author is not None and services.urls.actor(author) != activity.actor:
         effects.add(
             notifications.add(

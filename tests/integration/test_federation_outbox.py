@@ -17,7 +17,15 @@ from actors.state import local_actors
 from fedsocial import appkeys
 from fedsocial.clock import FixedClock
 from fedsocial.federation.setup import http_client
-from fedsocial.storage import deliveries, follows, objects, reactions, shares, timeline
+from fedsocial.storage import (
+    deliveries,
+    follows,
+    notifications,
+    objects,
+    reactions,
+    shares,
+    timeline,
+)
 from outbox.addressing import Visibility
 from outbox.compose import NoteDraft
 from outbox.service import Outbox, outbox_of
@@ -297,3 +305,23 @@ async def test_a_block_stops_delivery(pair: Pair) -> None:
     assert await objects.get(pair.beta.db, note) is None
     posted = await deliveries.list_rows(pair.alpha.db)
     assert all(r.activity_id != note for r in posted)
+
+
+async def test_a_blocked_actor_cannot_like_boost_or_mention(pair: Pair) -> None:
+    # Given amy's public note, and then amy blocks bob
+    amy = await pair.actor(pair.alpha, "amy")
+    note = await pair.outbox(pair.alpha).post(amy, NoteDraft("hello world"))
+    await pair.outbox(pair.alpha).block(amy, pair.bob)
+    await drain(pair.alpha, pair.beta)
+    # When bob likes and boosts the note anyway, and mentions amy (all through beta's
+    # shared-inbox deliveries, which name no local recipient in the URL)
+    bob = await pair.actor(pair.beta, "bob")
+    await pair.outbox(pair.beta).like(bob, note)
+    await pair.outbox(pair.beta).boost(bob, note)
+    await pair.outbox(pair.beta).post(bob, NoteDraft(f"hey @amy@{pair.alpha.domain}"))
+    await drain(pair.alpha, pair.beta)
+    # Then alpha counts none of it and amy hears nothing of bob
+    assert (await _get(f"{note}/likes"))[1]["totalItems"] == 0
+    assert (await _get(f"{note}/shares"))[1]["totalItems"] == 0
+    assert await notifications.list_for(pair.alpha.db, "amy") == []
+    assert await timeline.list_for(pair.alpha.db, "amy") == []
