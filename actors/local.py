@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import time
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -66,6 +68,13 @@ def _load(row: LocalActorRow) -> LocalActor:
         rsa_key=rsa_key,
         ed25519_key=ed_key,
         ed25519_multibase=ed25519_to_multibase(ed_key.public_key()),
+    )
+
+
+def _same_keys(old: LocalActorRow, new: LocalActorRow) -> bool:
+    return (
+        old.rsa_private_pem == new.rsa_private_pem
+        and old.ed25519_private_pem == new.ed25519_private_pem
     )
 
 
@@ -146,33 +155,50 @@ async def ensure_instance_actor(db: Database, clock: Clock) -> bool:
     return True
 
 
+# How long a cached actor is trusted before its row is read again. The CLI changes profiles,
+# aliases and `movedTo` in another process, and the server must serve them without a restart.
+REFRESH_SECONDS = 2.0
+
+
 class LocalActors:
-    """Per-application cache of local actors with loaded keys (key loading costs milliseconds)."""
+    """Per-application cache of local actors with loaded keys (key loading costs milliseconds).
+
+    A cached actor's row is re-read when ``fresh`` is asked for (serving the actor's document)
+    and otherwise at most every ``REFRESH_SECONDS`` (measured with the monotonic clock: this is
+    about the process's cache, not the domain's time); its keys are loaded again only when
+    they changed.
+    """
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._cache: dict[str, LocalActor] = {}
+        self._cache: dict[str, tuple[LocalActor, float]] = {}
         self._lock = asyncio.Lock()
 
-    async def get(self, name: str) -> LocalActor | None:
-        """Return the local actor with this name, or None."""
+    async def get(self, name: str, *, fresh: bool = False) -> LocalActor | None:
+        """Return the local actor with this name, or None; ``fresh`` re-reads its row now."""
         cached = self._cache.get(name)
-        if cached is not None:
-            return cached
+        if not fresh and cached is not None and time.monotonic() - cached[1] <= REFRESH_SECONDS:
+            return cached[0]
         async with self._lock:
-            if name in self._cache:
-                return self._cache[name]
+            cached = self._cache.get(name)
+            if not fresh and cached is not None and time.monotonic() - cached[1] <= REFRESH_SECONDS:
+                return cached[0]
             row = await local_actors.get(self._db, name)
             if row is None:
+                self._cache.pop(name, None)
                 return None
-            # Loading validates the RSA key (tens of ms): keep it off the event loop.
-            actor = await asyncio.to_thread(_load, row)
-            self._cache[name] = actor
+            old = cached[0] if cached is not None else None
+            if old is not None and _same_keys(old.row, row):
+                actor = old if old.row == row else dataclasses.replace(old, row=row)
+            else:
+                # Loading validates the RSA key (tens of ms): keep it off the event loop.
+                actor = await asyncio.to_thread(_load, row)
+            self._cache[name] = (actor, time.monotonic())
             return actor
 
-    async def require(self, name: str) -> LocalActor:
-        """Return the local actor with this name, or raise NotFound."""
-        actor = await self.get(name)
+    async def require(self, name: str, *, fresh: bool = False) -> LocalActor:
+        """Return the local actor with this name, or raise NotFound (``fresh`` as for get)."""
+        actor = await self.get(name, fresh=fresh)
         if actor is None:
             raise NotFound(f"no local actor named {name!r}")
         return actor

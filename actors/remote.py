@@ -185,7 +185,8 @@ class RemoteActors:
 
     async def _local_actor(self, actor_id: str) -> RemoteActor:
         name = self._urls.local_actor_name(actor_id)
-        actor = await self._local.get(name) if name else None
+        # Fresh: a Move to a local account is checked against the aliases it has now.
+        actor = await self._local.get(name, fresh=True) if name else None
         if actor is None:
             raise NotFound(f"no local actor {actor_id}")
         document = actor_document(actor, self._urls)

@@ -20,7 +20,8 @@ from fedsocial.web.negotiation import activity_response, wants_html
 
 async def _actor_for(request: web.Request) -> LocalActor:
     name = request.match_info["name"]
-    actor = await local_actors(request.app).require(name)
+    # Fresh: a profile, alias or move made with the CLI must show in the very next fetch.
+    actor = await local_actors(request.app).require(name, fresh=True)
     if actor.is_instance:
         # The instance actor lives at /actor only.
         raise NotFound(f"no local actor named {name!r}")

@@ -148,8 +148,15 @@ async def _edit(command: OutboxCommand, args: argparse.Namespace) -> str:
 
 
 async def _profile(command: OutboxCommand, args: argparse.Namespace) -> str:
+    actor = await command.actor(args.name)
+    aliases = None
+    if args.also_known_as:
+        # Added to the aliases already there: the account being moved here must be listed
+        # before it can send its Move (a remote target is one more instance away).
+        added = [await command.actor_id(alias) for alias in args.also_known_as]
+        aliases = tuple(dict.fromkeys([*actor.row.also_known_as, *added]))
     actor = await command.outbox.update_profile(
-        await command.actor(args.name), display_name=args.display_name, summary=args.summary
+        actor, display_name=args.display_name, summary=args.summary, also_known_as=aliases
     )
     return command.ctx.urls.actor(actor.name)
 
@@ -246,6 +253,12 @@ def register(sub: Any) -> None:
     profile.add_argument("name")
     profile.add_argument("--display-name", default=None)
     profile.add_argument("--summary", default=None)
+    profile.add_argument(
+        "--also-known-as",
+        action="append",
+        metavar="HANDLE_OR_URL",
+        help="add an alias (an account that may move here); repeatable",
+    )
     profile.set_defaults(func=_runner(_profile))
 
     queue = sub.add_parser("deliveries", help="show the delivery queue")

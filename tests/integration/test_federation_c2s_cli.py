@@ -9,7 +9,7 @@ from pathlib import Path
 import aiohttp
 
 from actors.state import local_actors
-from fedsocial.storage import deliveries, objects, tokens
+from fedsocial.storage import deliveries, follows, objects, tokens
 from outbox.service import outbox_of
 from tests.conftest import StartInstance
 from tests.harness import Instance, drain
@@ -141,3 +141,43 @@ async def test_cli_post_is_delivered_by_the_running_server(
     assert rows == []
     code, out, _ = await _cli("--config", str(config), "deliveries", "--failed")
     assert code == 0 and out == ""
+
+
+async def test_cli_move_to_an_account_on_another_instance(
+    start_instance: StartInstance, tmp_path: Path
+) -> None:
+    # Given bob on beta follows amy on alpha, and dora on beta is where amy is moving to
+    alpha = await start_instance("alpha")
+    beta = await start_instance("beta")
+    amy = await alpha.add_actor("amy")
+    await beta.add_actor("bob")
+    dora = await beta.add_actor("dora")
+    alpha_config, beta_config = _write_config(alpha, tmp_path), _write_config(beta, tmp_path)
+    code, _, err = await _cli("--config", str(beta_config), "follow", "bob", amy)
+    assert code == 0, err
+    await drain(alpha, beta)
+    # When dora names amy as an alias from the CLI (by handle), and amy moves there
+    code, _, err = await _cli(
+        "--config", str(beta_config), "profile", "dora", "--also-known-as", f"@amy@{alpha.domain}"
+    )
+    assert code == 0, err
+    await drain(alpha, beta)
+    code, out, err = await _cli("--config", str(alpha_config), "move", "amy", dora)
+    # Then the move is accepted and printed, and amy's actor points at dora
+    assert code == 0, err
+    assert out.strip() == dora
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(amy, headers={"Accept": "application/activity+json"}) as resp,
+    ):
+        assert (await resp.json(content_type=None))["movedTo"] == dora
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(dora, headers={"Accept": "application/activity+json"}) as resp,
+    ):
+        assert (await resp.json(content_type=None))["alsoKnownAs"] == [amy]
+    # And amy's follower bob now follows dora instead
+    await drain(alpha, beta)
+    bob = beta.actor_id("bob")
+    assert await follows.get_state(beta.db, bob, dora) == "accepted"
+    assert await follows.get_state(beta.db, bob, amy) is None
