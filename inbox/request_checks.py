@@ -42,6 +42,9 @@ def parse_activity(body: bytes) -> Envelope:
         document = json.loads(raw)
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidJson(f"the body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        # Valid JSON can nest deeper than the parser recurses: the peer's fault, not ours.
+        raise InvalidJson("the body is JSON nested too deeply") from exc
     if not isinstance(document, dict):
         raise InvalidJson("the body must be a JSON object")
     activity_id = document.get("id")

@@ -58,6 +58,9 @@ async def _read_json(request: web.Request) -> dict[str, Any]:
         document = json.loads(await request.read())
     except ValueError as exc:
         raise InvalidJson("the body is not JSON") from exc
+    except RecursionError as exc:
+        # Valid JSON can nest deeper than the parser recurses: the client's fault, not ours.
+        raise InvalidJson("the body is JSON nested too deeply") from exc
     if not isinstance(document, dict):
         raise InvalidJson("the body must be a JSON object")
     return document

@@ -17,6 +17,8 @@ ODD_QUERIES = [
     "?page=1&page=2",
     "?min_id=x",
 ]
+# Valid JSON nested deeper than Python's parser recurses: a hostile peer's cheapest 500.
+DEEP = b"[" * 100000 + b"]" * 100000
 ODD_ACCEPTS = [
     "application/activity+json",
     'application/ld+json; profile="https://www.w3.org/ns/activitystreams"',
@@ -78,6 +80,11 @@ async def test_webfinger_never_500(client: TestClient, resource: str) -> None:
         (b"\xff\xfe\x00", "application/json"),
         (b'{"a": 1}', "text/plain"),
         (b"{" * 10000 + b"}" * 10000, "application/activity+json"),
+        (DEEP, "application/activity+json"),
+        (
+            b'{"id": "https://x.example/1", "type": "Note", "object": ' + DEEP + b"}",
+            "application/ld+json",
+        ),
     ],
 )
 async def test_inbox_posts_never_500(client: TestClient, body: bytes, content_type: str) -> None:
@@ -92,3 +99,21 @@ async def test_outbox_post_without_token_is_401(client: TestClient) -> None:
         "/users/alice/outbox", data=b"{}", headers={"Content-Type": "application/activity+json"}
     )
     assert resp.status == 401
+
+
+async def test_outbox_post_of_deeply_nested_json_is_400(client: TestClient) -> None:
+    # Given a valid token for alice
+    from fedsocial import appkeys
+    from fedsocial.storage import tokens
+
+    app = client.server.app
+    token = await tokens.create(app[appkeys.DB], "alice", now=0.0)
+    # When a client posts JSON nested deeper than the parser can follow
+    resp = await client.post(
+        "/users/alice/outbox",
+        data=DEEP,
+        headers={"Content-Type": "application/activity+json", "Authorization": f"Bearer {token}"},
+    )
+    # Then it is told the body is bad (400), not a 500
+    assert resp.status == 400
+    assert "nested" in (await resp.json())["message"]
