@@ -1,7 +1,8 @@
 """Inbox layer: the checks of an incoming POST that need no I/O, as pure functions.
 
 Each raises the error from our tree that the answer needs: 415 for a content type we do not
-read, 400 for a body that is not a JSON object or lacks `id`, `type` or `actor`.
+read, 400 for a body that is not a JSON object (or nests deeper than Mastodon reads) or lacks
+`id`, `type` or `actor`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,21 @@ from fedsocial.activity_json import first_str, get_id
 from fedsocial.errors import InvalidJson, UnsupportedMediaType, ValidationError
 
 ACCEPTED_TYPES = frozenset({"application/activity+json", "application/ld+json", "application/json"})
+# Deepest nesting we read: what Mastodon's JSON parser allows (Ruby's max_nesting). Deeper
+# documents would overflow every recursive reader after us (normalisation, sanitising, pyld).
+MAX_DEPTH = 100
+
+
+def _too_deep(document: Any, limit: int) -> bool:
+    """True when `document` nests arrays/objects more than `limit` levels (iterative walk)."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +63,9 @@ def parse_activity(body: bytes) -> Envelope:
         raise InvalidJson("the body is JSON nested too deeply") from exc
     if not isinstance(document, dict):
         raise InvalidJson("the body must be a JSON object")
+    # Only a body with that many brackets can nest that deep: the count spares the walk.
+    if raw.count("[") + raw.count("{") > MAX_DEPTH and _too_deep(document, MAX_DEPTH):
+        raise InvalidJson(f"the body is JSON nested deeper than {MAX_DEPTH} levels")
     activity_id = document.get("id")
     activity_type = first_str(document.get("type"))
     actor = get_id(document.get("actor"))

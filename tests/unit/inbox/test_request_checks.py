@@ -98,3 +98,24 @@ def test_origin_cache_is_bounded() -> None:
     # When three actors are seen, Then it keeps working (emptied when full)
     for n in range(3):
         assert origins.of(f"https://h{n}.example/u") == (f"h{n}.example", f"https://h{n}.example")
+
+
+def _nested(depth: int) -> bytes:
+    inner = "[" * (depth - 2) + "]" * (depth - 2)
+    return (
+        '{"id": "https://r.example/a/1", "type": "Create", "actor": "https://r.example/u",'
+        f' "object": {{"junk": {inner}}}}}'
+    ).encode()
+
+
+def test_json_nested_deeper_than_mastodon_reads_is_400() -> None:
+    # Given a valid activity whose object nests 900 levels deep (it parses, but every
+    # recursive reader after us would blow Python's stack, and Mastodon's parser stops at 100)
+    # When parsed / Then it is refused as invalid JSON (400), naming the problem
+    with pytest.raises(InvalidJson, match="nested deeper than 100"):
+        parse_activity(_nested(900))
+
+
+def test_json_nested_as_deep_as_mastodon_reads_is_accepted() -> None:
+    # Given an activity nested 100 levels deep, When parsed, Then it is read
+    assert parse_activity(_nested(100)).type == "Create"
