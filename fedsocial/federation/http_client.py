@@ -12,31 +12,21 @@ One ``HttpClient`` (one ``aiohttp.ClientSession``) per application. Each request
 - is signed at send time with a fresh Date from the injected clock, draft-cavage or RFC 9421,
   double-knocking on 401/403 and remembering per host what worked (``host_schemes``).
 
-RSA signing (~0.25–0.7 ms a signature) runs in a small thread pool owned by the client: the
-``cryptography`` library releases the GIL while it signs, so signatures use every core while the
-event loop keeps doing I/O. For draft-cavage (every Mastodon-style delivery) only the RSA step
-goes to the pool; the headers and signing string are built on the loop (``outgoing_signatures``),
-since Python work in those threads would hold the GIL against the loop. The pool is created with
-the client and shut down by ``close``.
-
 Refusals raise ``BlockedAddress``; network failures and timeouts ``FetchError(status_code=None)``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import os
 import ssl
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from yarl import URL
 
 from fedsocial.clock import Clock
@@ -52,7 +42,6 @@ from fedsocial.federation.addresses import (
 )
 from fedsocial.federation.domain_blocks import DomainBlocks
 from fedsocial.federation.host_schemes import CAVAGE, RFC9421, HostSchemes
-from fedsocial.federation.outgoing_signatures import prepare_cavage, rsa_sha256
 from fedsocial.federation.responses import (
     PostResult,
     RawResponse,
@@ -75,8 +64,6 @@ _CHUNK = 64 * 1024
 # Connections beyond the delivery workers' for fetches made meanwhile (keys, actors, objects).
 FETCH_CONNECTIONS = 64
 MIN_CONNECTIONS = 100
-# Threads are only worth it for CPU work that releases the GIL; more threads than cores are not.
-MAX_SIGNER_THREADS = 4
 
 KeyProvider = Callable[[], Awaitable[SigningKey]]
 
@@ -85,11 +72,6 @@ def ssl_context(config: Config) -> ssl.SSLContext:
     """The TLS context: the system trust store, or ``federation.ca_bundle`` / $SSL_CERT_FILE."""
     cafile = config.federation.ca_bundle or os.environ.get("SSL_CERT_FILE") or None
     return ssl.create_default_context(cafile=cafile)
-
-
-def signer_threads() -> int:
-    """How many threads sign RSA requests: one per core, at most ``MAX_SIGNER_THREADS``."""
-    return max(1, min(MAX_SIGNER_THREADS, os.cpu_count() or 1))
 
 
 def connection_limit(config: Config) -> int:
@@ -117,21 +99,13 @@ class HttpClient:
         schemes: HostSchemes,
         domain_blocks: DomainBlocks | None = None,
         default_key: KeyProvider | None = None,
-        sign_threads: int | None = None,
     ) -> None:
-        """Wrap ``session``; RSA signatures are made in ``sign_threads`` threads (one per core).
-
-        The threads start on first use and belong to this client: ``close`` stops them.
-        """
         self._session = session
         self._config = config
         self._clock = clock
         self._schemes = schemes
         self._blocks = domain_blocks
         self._default_key = default_key
-        self._signer = ThreadPoolExecutor(
-            max_workers=sign_threads or signer_threads(), thread_name_prefix="fedsocial-sign"
-        )
 
     @classmethod
     async def open(
@@ -163,15 +137,8 @@ class HttpClient:
         return cls(session, config, clock, schemes=schemes, domain_blocks=domain_blocks)
 
     async def close(self) -> None:
-        """Close the session and its connections, and stop the signing threads.
-
-        Signatures not started yet are cancelled; the ones running (a millisecond each at most)
-        are waited for, so no thread outlives the client.
-        """
-        try:
-            await self._session.close()
-        finally:
-            self._signer.shutdown(wait=True, cancel_futures=True)
+        """Close the session and its connections."""
+        await self._session.close()
 
     def set_default_key(self, provider: KeyProvider) -> None:
         """Set how to get the key GETs are signed with when none is given (the instance actor)."""
@@ -319,26 +286,19 @@ class HttpClient:
         body: bytes,
         limit: int,
     ) -> RawResponse:
-        # The instant is read here, on the loop, once per attempt: every attempt (and each knock
-        # of a double-knock) carries a fresh Date, however long it waits for a signing thread.
+        # Signed here, on the event loop. Measured with bench/delivery.py on 2 cores: moving the
+        # RSA step to a thread pool (cryptography releases the GIL while signing) did not raise
+        # the rate and cost ~15-20% more CPU per delivery in GIL hand-offs (issue 5's note).
+        parts = HttpRequestParts(method, url, headers, body)
         now = self._clock.now()
-        private_key = key.private_key
-        if scheme == CAVAGE and isinstance(private_key, RSAPrivateKey):
-            # The common case (every Mastodon-style delivery): only the RSA step leaves the loop.
-            # Measured: a thread that also builds the headers holds the GIL often enough (and
-            # gets preempted holding it on a busy machine) to slow the loop more than it helps.
-            prepared = prepare_cavage(method, url, headers, body, key_id=key.key_id, now=now)
-            signature = await asyncio.get_running_loop().run_in_executor(
-                self._signer, rsa_sha256, private_key, prepared.signing_string
-            )
-            added = prepared.headers(signature)
+        if scheme == RFC9421:
+            added = sign_rfc9421(parts, key_id=key.key_id, private_key=key.private_key, now=now)
+            if "Date" not in headers:
+                # Some servers still want a Date even beside RFC 9421; it costs nothing.
+                added = {**added, "Date": format_http_date(now)}
         else:
-            sign = functools.partial(_sign_headers, method, url, key, scheme, headers, body, now)
-            if isinstance(private_key, RSAPrivateKey):
-                added = await asyncio.get_running_loop().run_in_executor(self._signer, sign)
-            else:
-                # Ed25519 signs in ~20 µs, less than a hop to a thread and back.
-                added = sign()
+            assert scheme == CAVAGE
+            added = sign_cavage(parts, key_id=key.key_id, private_key=key.private_key, now=now)
         return await self._send(method, url, headers={**headers, **added}, body=body, limit=limit)
 
     async def _send(
@@ -391,24 +351,3 @@ class HttpClient:
                     raise FetchError(f"{url}: body is over {limit} bytes", status_code=status)
                 break
         return b"".join(chunks)[:limit]
-
-
-def _sign_headers(
-    method: str,
-    url: str,
-    key: SigningKey,
-    scheme: str,
-    headers: dict[str, str],
-    body: bytes,
-    now: float,
-) -> dict[str, str]:
-    """The headers that sign this request with ``scheme`` at ``now`` (safe in any thread)."""
-    parts = HttpRequestParts(method, url, headers, body)
-    if scheme == RFC9421:
-        added = sign_rfc9421(parts, key_id=key.key_id, private_key=key.private_key, now=now)
-        if "Date" not in headers:
-            # Some servers still want a Date even beside RFC 9421; it costs nothing.
-            added = {**added, "Date": format_http_date(now)}
-        return added
-    assert scheme == CAVAGE
-    return sign_cavage(parts, key_id=key.key_id, private_key=key.private_key, now=now)

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestServer
 
 from fedsocial.errors import BlockedAddress, FetchError, Gone, NotFound
 from fedsocial.federation.addresses import ForbiddenAddressError, GuardedResolver, forbidden_reason
-from fedsocial.federation.http_client import MAX_BODY, HttpClient
+from fedsocial.federation.http_client import MAX_BODY, HttpClient, connection_limit
 from fedsocial.federation.responses import parse_retry_after
 from fedsocial.storage import domain_blocks
 from fedsocial.storage.database import Database
@@ -337,3 +337,12 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
     assert parse_retry_after("Thu, 01 Jan 1970 00:00:00 GMT", now=60) == 0.0
     assert parse_retry_after("soon", now=0) is None
     assert parse_retry_after(None, now=0) is None
+
+
+def test_the_connection_limit_grows_with_the_delivery_workers() -> None:
+    # Given the default worker count and a large instance's
+    default, large = make_config(), make_config(delivery_workers=200)
+
+    # Then the default keeps aiohttp's 100, and 200 workers still leave room for fetches
+    assert connection_limit(default) == 100
+    assert connection_limit(large) == 200 + 64
