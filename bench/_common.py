@@ -1,7 +1,8 @@
-"""Shared helpers for the benchmarks: free ports, temp configs, process memory, medians."""
+"""Shared helpers for the benchmarks: free ports, temp configs, process memory and CPU, medians."""
 
 from __future__ import annotations
 
+import os
 import socket
 import statistics
 import sys
@@ -44,6 +45,18 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmHWM")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far, in seconds (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def busy_cpu() -> float:
+    """CPU seconds the whole machine has spent busy (not idle or waiting for I/O) so far."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def median(values: list[float]) -> float:

@@ -10,6 +10,12 @@ last POST the sinks received), time from the queued post until the queue is drai
 includes up to a second of the server's queue polling, since the CLI cannot wake it), the
 server's peak RSS, and invalid signatures, inboxes hit twice and inboxes missed.
 
+The sink shares the machine's 2 cores with the server, so the CPU each used while the queue
+drained is reported too: the server's CPU time per delivery (RSA signing included), and the
+cores used by the server, by the sink (verifying every signature) and by other processes (a
+busy machine makes the rate drop; the server's CPU per delivery is the steadier figure).
+The server runs with the default delivery settings (SERVER_CONFIG adds nothing).
+
 Targets (issue 5): ≥ 2,000 deliveries/s on 2 cores, peak RSS < 150 MB, 0 invalid, 0 double,
 0 missing.
 """
@@ -29,30 +35,51 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _common import CLI, free_port, median, peak_rss_mb, verdict, write_config
+from _common import (
+    CLI,
+    busy_cpu,
+    cpu_seconds,
+    free_port,
+    median,
+    peak_rss_mb,
+    verdict,
+    write_config,
+)
 
-RUNS = 3
+RUNS = 5
 HOSTS = 500
 FOLLOWERS_PER_HOST = 20
 TARGET_RATE = 2000.0
 TARGET_RSS_MB = 150.0
+CORES = 2
+# Lines added to the server's [federation] section; empty: delivery_workers = 16 and
+# delivery_per_host = 4, the defaults (16, 32 and 64 workers measured within the noise here).
+SERVER_CONFIG = ""
 
 
 # --- the sink process ------------------------------------------------------------------------
 
 
-async def sink_main(pem: str) -> None:
-    """Listen on HOSTS loopback ports, verify every POST, report on GET /__report."""
+async def sink_main(pem_path: Path) -> None:
+    """Listen on HOSTS loopback ports, verify every POST, report on GET /__report.
+
+    The ports are bound (and printed) first, so the driver can pick the server's port among the
+    free ones; the poster's public key file is read at the first POST.
+    """
     import socket
+    from functools import cache
 
     from aiohttp import web
 
     from fedsocial.crypto.http_request import HttpRequestParts
-    from fedsocial.crypto.keys import load_public_key
+    from fedsocial.crypto.keys import PublicKey, load_public_key
     from fedsocial.crypto.verify import verify_request
     from fedsocial.errors import SignatureError
 
-    key = load_public_key(pem)
+    @cache
+    def key(_key_id: str) -> PublicKey:
+        return load_public_key(pem_path.read_text())
+
     hits: Counter[str] = Counter()
     state = {"invalid": 0, "first": 0.0, "last": 0.0}
 
@@ -61,7 +88,7 @@ async def sink_main(pem: str) -> None:
         url = f"http://{request.host}{request.path_qs}"
         parts = HttpRequestParts("POST", url, request.headers, body)
         try:
-            verify_request(parts, lambda _key_id: key, now=time.time())
+            verify_request(parts, key, now=time.time())
         except SignatureError:
             state["invalid"] += 1
         now = time.monotonic()
@@ -175,12 +202,7 @@ def one_run() -> dict[str, float]:
     """One full run; returns its figures."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        port = free_port()
-        config = write_config(folder, port, first_actor="poster")
-        db_path = folder / "bench.sqlite3"
-        subprocess.run([*CLI, "--config", str(config), "init"], check=True, capture_output=True)
         pem = folder / "poster.pem"
-        pem.write_text(_public_pem(db_path, "poster"))
         sink = subprocess.Popen(
             [sys.executable, __file__, "--sink", str(pem)],
             stdout=subprocess.PIPE,
@@ -190,6 +212,12 @@ def one_run() -> dict[str, float]:
         try:
             assert sink.stdout is not None
             ports = json.loads(sink.stdout.readline())
+            # Chosen once the sink holds its 500 ports, so none of them can be handed out twice.
+            port = free_port()
+            config = write_config(folder, port, first_actor="poster", extra=SERVER_CONFIG)
+            db_path = folder / "bench.sqlite3"
+            subprocess.run([*CLI, "--config", str(config), "init"], check=True, capture_output=True)
+            pem.write_text(_public_pem(db_path, "poster"))
             actor_id = f"http://127.0.0.1:{port}/users/poster"
             expected = _populate(db_path, actor_id, ports)
             server = subprocess.Popen(
@@ -204,6 +232,7 @@ def one_run() -> dict[str, float]:
                 capture_output=True,
             )
             queued = time.monotonic()
+            server_cpu, sink_cpu, busy = cpu_seconds(server.pid), cpu_seconds(sink.pid), busy_cpu()
             while True:
                 total, pending = _pending(db_path)
                 if total and not pending:
@@ -212,6 +241,9 @@ def one_run() -> dict[str, float]:
                     raise RuntimeError(f"not drained: {pending} of {total} pending")
                 time.sleep(0.02)
             drained = time.monotonic() - queued
+            server_cpu = cpu_seconds(server.pid) - server_cpu
+            sink_cpu = cpu_seconds(sink.pid) - sink_cpu
+            others_cpu = busy_cpu() - busy - server_cpu - sink_cpu
             peak = peak_rss_mb(server.pid)
             with urllib.request.urlopen(f"http://127.0.0.1:{ports[0]}/__report") as resp:
                 report = json.loads(resp.read())
@@ -233,6 +265,10 @@ def one_run() -> dict[str, float]:
         "double": float(sum(1 for n in hits.values() if n > 1)),
         "missing": float(len(expected - set(hits))),
         "unexpected": float(len(set(hits) - expected)),
+        "server_ms": 1000 * server_cpu / max(total, 1),
+        "server_cores": server_cpu / drained,
+        "sink_cores": sink_cpu / drained,
+        "others_cores": max(others_cpu, 0.0) / drained,
     }
 
 
@@ -246,7 +282,10 @@ def main() -> None:
             f"run {n + 1}: {figures['deliveries']:.0f} deliveries, {figures['rate']:.0f}/s,"
             f" sent in {figures['send_s']:.2f} s, drained {figures['drain_s']:.2f} s after"
             f" queueing, peak {figures['peak_mb']:.1f} MB, invalid {figures['invalid']:.0f},"
-            f" double {figures['double']:.0f}, missing {figures['missing']:.0f}",
+            f" double {figures['double']:.0f}, missing {figures['missing']:.0f};"
+            f" server CPU {figures['server_ms']:.2f} ms/delivery, cores used: server"
+            f" {figures['server_cores']:.2f}, sink {figures['sink_cores']:.2f},"
+            f" others {figures['others_cores']:.2f}",
             flush=True,
         )
     rate = median([r["rate"] for r in runs])
@@ -260,6 +299,19 @@ def main() -> None:
         f" {verdict(rate >= TARGET_RATE)}"
     )
     print(f"delivery: sent in {send:.2f} s; queue drained {drain:.2f} s after the post was queued")
+    server_ms = median([r["server_ms"] for r in runs])
+    print(
+        f"delivery: server CPU {server_ms:.2f} ms per delivery, signing included (so at most"
+        f" {CORES * 1000 / server_ms:.0f}/s if the server had all {CORES} cores to itself);"
+        f" cores used while draining: server {median([r['server_cores'] for r in runs]):.2f},"
+        f" sink {median([r['sink_cores'] for r in runs]):.2f} (verifying every signature),"
+        f" other processes {median([r['others_cores'] for r in runs]):.2f}"
+    )
+    print(
+        "delivery: server config: federation defaults (delivery_workers 16, delivery_per_host 4)"
+        if not SERVER_CONFIG
+        else f"delivery: server config adds: {SERVER_CONFIG.strip()!r}"
+    )
     print(
         f"delivery: server peak RSS {peak:.1f} MB (target < {TARGET_RSS_MB:.0f}):"
         f" {verdict(peak < TARGET_RSS_MB)}"
@@ -272,6 +324,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--sink":
-        asyncio.run(sink_main(Path(sys.argv[2]).read_text()))
+        asyncio.run(sink_main(Path(sys.argv[2])))
     else:
         main()
