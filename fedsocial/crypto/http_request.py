@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from urllib.parse import urlsplit
+from dataclasses import dataclass, field
+from typing import TypeVar, overload
+from urllib.parse import SplitResult, urlsplit
 
+_T = TypeVar("_T")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # Obsolete line folding inside a value is replaced by one space (RFC 9112 §5.2).
 _OBS_FOLD = re.compile(r"\r?\n[ \t]+")
@@ -38,6 +40,14 @@ class Headers(Mapping[str, str]):
 
     def __getitem__(self, name: str) -> str:
         return self._data[name.lower()]
+
+    @overload
+    def get(self, name: str, /) -> str | None: ...
+    @overload
+    def get(self, name: str, /, default: str | _T) -> str | _T: ...
+    def get(self, name: str, /, default: object = None) -> object:
+        """The value of ``name`` in any case, else ``default`` (one dict look-up: a hot path)."""
+        return self._data.get(name.lower(), default)
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name.lower() in self._data
@@ -72,6 +82,8 @@ class HttpRequestParts:
     url: str
     headers: Mapping[str, str]
     body: bytes = b""
+    # The URL split once, on first use: verifying reads path, query and target several times.
+    _url_split: SplitResult | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Normalise once here so every reader sees lowercase keys and combined values.
@@ -90,14 +102,22 @@ class HttpRequestParts:
         return HttpRequestParts(self.method, self.url, Headers(merged), self.body)
 
     @property
+    def _split(self) -> SplitResult:
+        split = self._url_split
+        if split is None:
+            split = urlsplit(self.url)
+            object.__setattr__(self, "_url_split", split)
+        return split
+
+    @property
     def scheme(self) -> str:
         """The URL scheme in lowercase ("https")."""
-        return urlsplit(self.url).scheme.lower()
+        return self._split.scheme.lower()
 
     @property
     def authority(self) -> str:
         """Host and port in lowercase, the port left out when it is the scheme's default."""
-        split = urlsplit(self.url)
+        split = self._split
         host = (split.hostname or "").lower()
         if ":" in host:  # an IPv6 literal keeps its brackets
             host = f"[{host}]"
@@ -109,18 +129,18 @@ class HttpRequestParts:
     @property
     def path(self) -> str:
         """The URL path as sent (still percent-encoded), "/" when empty."""
-        return urlsplit(self.url).path or "/"
+        return self._split.path or "/"
 
     @property
     def query(self) -> str:
         """The raw query string without "?", "" when there is none."""
-        return urlsplit(self.url).query
+        return self._split.query
 
     @property
     def target(self) -> str:
         """The origin-form request target: path plus "?query" when there is a query."""
-        query = self.query
-        return f"{self.path}?{query}" if query else self.path
+        path, query = self._split.path or "/", self._split.query
+        return f"{path}?{query}" if query else path
 
 
 def parse_raw_request(text: bytes, *, scheme: str = "https") -> HttpRequestParts:

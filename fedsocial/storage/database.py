@@ -151,10 +151,14 @@ class Database:
             return result
 
         async with self._write_lock:
-            # aiosqlite runs every call in its own thread through `_execute`; it has no public
-            # way to run a function there, and a second connection would not see `:memory:`.
-            conn = cast(Any, self._conn)
-            return cast(T, await conn._execute(body, conn._conn))
+            return await self._in_thread(body)
+
+    async def _in_thread(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn(raw_connection)` as one job of the database thread."""
+        # aiosqlite runs every call in its own thread through `_execute`; it has no public
+        # way to run a function there, and a second connection would not see `:memory:`.
+        conn = cast(Any, self._conn)
+        return cast(T, await conn._execute(fn, conn._conn))
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one write statement in its own transaction; return the number of rows changed."""
@@ -167,16 +171,36 @@ class Database:
         async with self.transaction() as conn:
             await conn.executemany(sql, rows)
 
+    # A query runs, is read and is closed in one job of the database thread. Through aiosqlite's
+    # cursor it would take three jobs, and between them the half-read statement keeps a read
+    # transaction open: a write transaction started then by another task of this process cannot
+    # wait for a writer in another process (`serve --workers`) and fails at once with
+    # SQLITE_BUSY_SNAPSHOT. One job is also a third of the thread round trips.
+
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         """Run a query and return its first row, or None."""
-        async with self._conn.execute(sql, params) as cursor:
-            row: Row | None = await cursor.fetchone()
-            return row
+
+        def first(raw: sqlite3.Connection) -> Row | None:
+            cursor = raw.execute(sql, params)
+            try:
+                row: Row | None = cursor.fetchone()
+                return row
+            finally:
+                cursor.close()
+
+        return await self._in_thread(first)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Run a query and return all its rows."""
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+
+        def every(raw: sqlite3.Connection) -> list[Row]:
+            cursor = raw.execute(sql, params)
+            try:
+                return list(cursor.fetchall())
+            finally:
+                cursor.close()
+
+        return await self._in_thread(every)
 
     async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run a query and return the first column of its first row, or None."""

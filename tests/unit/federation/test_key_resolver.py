@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -13,8 +14,9 @@ from fedsocial.clock import FixedClock
 from fedsocial.crypto.cavage import sign_cavage
 from fedsocial.crypto.http_request import HttpRequestParts
 from fedsocial.crypto.keys import generate_rsa_key, public_key_to_pem
+from fedsocial.crypto.verify import VerifiedSignature
 from fedsocial.errors import SignatureError
-from fedsocial.federation.key_resolver import KeyResolver
+from fedsocial.federation.key_resolver import RECHECK_SECONDS, KeyResolver, _with_owner
 from fedsocial.storage import remote_actors
 from fedsocial.storage.database import Database
 from fedsocial.urls import INSTANCE_ACTOR_NAME, Urls
@@ -215,6 +217,72 @@ async def test_a_rotated_key_is_refetched_at_most_once_a_minute(
     # Then both are invalid, and only the one after the minute caused a fetch
     assert soon.value.reason == later.value.reason == "invalid"
     assert hits_within_minute == 2 and len(peer.hits) == 3
+
+
+async def test_a_key_in_memory_follows_the_database_changed_by_another_process(
+    resolver: KeyResolver,
+    open_services: OpenServices,
+    db: Database,
+    clock: FixedClock,
+    peer: Peer,
+) -> None:
+    # Given bob's key in this resolver's memory
+    bob = peer.actor("bob", generate_rsa_key())
+    key_id = f"{bob['id']}#main-key"
+    await resolver.resolve(key_id)
+
+    # When another process (another resolver on the same file) learns bob is gone
+    peer.serve("/users/bob", {}, status=410)
+    with pytest.raises(SignatureError):
+        await (await open_services()).keys.resolve(key_id, refresh=True)
+
+    # Then this resolver still answers from memory for a moment, without asking the database
+    assert (await resolver.resolve(key_id)).owner == bob["id"]
+    # And once the recheck interval has passed it sees the key is gone, and refuses it
+    clock.advance(RECHECK_SECONDS + 1)
+    with pytest.raises(SignatureError) as caught:
+        await resolver.resolve(key_id)
+    assert caught.value.reason == "key_fetch_failed"
+    assert await remote_actors.get_key(db, key_id) is None
+
+
+async def test_an_unchanged_key_is_rechecked_without_fetching(
+    resolver: KeyResolver, clock: FixedClock, peer: Peer, rsa_keys: list[RSAPrivateKey]
+) -> None:
+    # Given bob's key in memory
+    bob = peer.actor("bob", rsa_keys[0])
+    key_id = f"{bob['id']}#main-key"
+    first = await resolver.resolve(key_id)
+
+    # When it is used again after the recheck interval
+    clock.advance(RECHECK_SECONDS + 1)
+    again = await resolver.resolve(key_id)
+
+    # Then the very same key object is used (the database agreed) and nothing was fetched
+    assert again is first
+    assert peer.hits == ["/users/bob"]
+
+
+def test_the_owner_is_added_without_losing_a_field() -> None:
+    # _with_owner copies VerifiedSignature field by field (fast); a new field must be copied too
+    verified = VerifiedSignature(
+        scheme="rfc9421",
+        key_id="https://a.example/k",
+        algorithm="ed25519",
+        components=("@method",),
+        created=12.0,
+    )
+    assert _with_owner(verified, "https://a.example/u") == dataclasses.replace(
+        verified, owner="https://a.example/u"
+    )
+    assert {f.name for f in dataclasses.fields(VerifiedSignature)} == {
+        "scheme",
+        "key_id",
+        "algorithm",
+        "components",
+        "created",
+        "owner",
+    }
 
 
 async def test_our_own_keys_come_from_the_database(

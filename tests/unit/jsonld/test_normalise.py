@@ -12,6 +12,8 @@ import pytest
 from fedsocial.errors import ContextNotAllowed, JsonLdError
 from fedsocial.jsonld.normalise import (
     CANONICAL_CONTEXT,
+    _freeze,
+    _thaw,
     canonical_terms,
     compact_to_canonical,
     is_canonical_shape,
@@ -230,3 +232,39 @@ def test_missing_context_means_activitystreams() -> None:
     assert compact_to_canonical(document)["content"] == "no context"
     with_other = {"@context": "https://w3id.org/security/v1", **document}
     assert normalise(with_other) is with_other
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        AS,
+        [AS, "https://w3id.org/security/v1", {"toot": "http://joinmastodon.org/ns#"}],
+        [AS, {"a": {"@id": "as:a", "@container": ["@set", "@index"]}, "n": None}],
+        {"@version": 1.1, "flag": True, "one": 1, "float": 1.0, "list": [], "dict": {}},
+    ],
+)
+def test_context_memo_key_is_exact(value: Any) -> None:
+    # The fast path remembers its reading of a context under an exact image of the JSON value
+    frozen = _freeze(value)
+    assert _thaw(frozen) == value
+    # True, 1 and 1.0 are equal in Python but different JSON: they never share a key
+    assert len({_freeze(True), _freeze(1), _freeze(1.0), _freeze("1"), _freeze([1])}) == 5
+    with pytest.raises(TypeError):
+        _freeze((AS,))  # a tuple is not JSON: no key, the context is read without the memo
+
+
+def test_non_json_context_is_read_without_the_memo() -> None:
+    document = {"@context": (AS,), "id": "https://a.example/notes/6", "type": "Note"}
+    # A tuple is not a list to the context reader: not flat, so not the fast path
+    assert not is_canonical_shape(document)
+
+
+@pytest.mark.parametrize("name", FAST_PATH_FIXTURES)
+def test_fast_path_answers_the_same_every_time(name: str) -> None:
+    # The reading of a context is remembered; a second document with it is judged the same way
+    document = _load(name)
+    assert is_canonical_shape(document) and is_canonical_shape(_load(name))
+    document["content"] = {"not": "a string"}  # `content` is a plain term: walked, still ours
+    assert is_canonical_shape(document)
+    document["type"] = "as:Note"  # a compact IRI as a type leaves the fast path
+    assert not is_canonical_shape(document)
