@@ -68,7 +68,7 @@ class Forwarder:
         remote followers of local actor `followers_of`, once per shared inbox, skipping
         `skip_hosts`. An activity forwarded before is not queued again (`new` is False)."""
         collection = f"{followers_of}/followers"
-        recipients = await self._resolver.resolve(sender, {"cc": [collection]})
+        recipients = await self._resolver.resolve(sender, {"id": activity_id, "cc": [collection]})
         skip = {host.lower() for host in skip_hosts}
         targets = [
             NewDelivery(inbox, inbox_host(inbox))

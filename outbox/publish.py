@@ -18,14 +18,21 @@ from typing import Any
 from fedsocial.activity_json import get_id
 from fedsocial.clock import Clock, parse_iso
 from fedsocial.errors import ValidationError
-from fedsocial.storage import activities, deliveries, inbox_queue, objects
+from fedsocial.storage import activities, deliveries, inbox_queue, objects, timeline
 from fedsocial.storage.database import Database
 from fedsocial.storage.deliveries import NewDelivery
 from fedsocial.storage.inbox_queue import NewActivity
 from fedsocial.storage.objects import ObjectRow
+from fedsocial.storage.statements import Statement
 from fedsocial.urls import Urls
 from outbox.addressing import visibility_of
-from outbox.recipients import ActorDirectory, RecipientResolver, Recipients, inbox_host
+from outbox.recipients import (
+    ActorDirectory,
+    DomainBlockList,
+    RecipientResolver,
+    Recipients,
+    inbox_host,
+)
 from outbox.signing import ACTIVITY_CONTEXT as ACTIVITY_CONTEXT  # re-exported
 
 # Signs a document about to be stored: (document, visibility) -> signed copy.
@@ -63,12 +70,13 @@ class Publisher:
         clock: Clock,
         *,
         remote_actors: ActorDirectory,
+        domain_blocks: DomainBlockList | None = None,
         on_queued: Callable[[], None] = lambda: None,
     ) -> None:
         self._db = db
         self._urls = urls
         self._clock = clock
-        self._resolver = RecipientResolver(db, urls, remote_actors)
+        self._resolver = RecipientResolver(db, urls, remote_actors, domain_blocks=domain_blocks)
         self._on_queued = on_queued
 
     async def send(
@@ -119,6 +127,8 @@ class Publisher:
                 [NewDelivery(inbox, inbox_host(inbox)) for inbox in recipients.remote_inboxes],
                 now=now,
             )
+            for statement in self._home_timeline(sender, document, now=now):
+                await conn.execute(statement.sql, statement.params)
         await self._store_local(sender, document, recipients, now=now)
         if recipients.remote_inboxes:
             self._on_queued()
@@ -155,6 +165,50 @@ class Publisher:
             deleted_at=None,
         )
         await objects.upsert_in(conn, row, now=now)
+
+    def _home_timeline(
+        self, sender: str, document: dict[str, Any], *, now: float
+    ) -> list[Statement]:
+        """The sender's own home timeline lines this activity adds or takes away.
+
+        As on Mastodon, a local actor sees what it posts (every visibility: it wrote it) and
+        what it boosts. A Delete needs nothing here (tombstoning clears every timeline), and
+        neither does an Update (lines point at the object, which now holds the new version).
+        """
+        name = self._urls.local_actor_name(sender)
+        kind = document.get("type")
+        obj = document.get("object")
+        activity_id = str(document["id"])
+        if name is None:
+            return []
+        if kind == "Create" and isinstance(obj, dict) and obj.get("type") not in ACTOR_TYPES:
+            object_id = get_id(obj.get("id"))
+            if object_id is None:
+                return []
+            return [
+                timeline.add(name, object_id, boosted_by=None, activity_id=activity_id, now=now)
+            ]
+        if kind == "Announce":
+            boosted = get_id(obj)
+            if boosted is None:
+                return []
+            # Not a second line when the post is already there (Mastodon does not re-insert a
+            # boost of a post near the top of the feed either).
+            return [
+                timeline.add(
+                    name,
+                    boosted,
+                    boosted_by=sender,
+                    activity_id=activity_id,
+                    now=now,
+                    unless_listed=True,
+                )
+            ]
+        if kind == "Undo" and isinstance(obj, dict) and obj.get("type") == "Announce":
+            boosted = get_id(obj.get("object"))
+            # The boost leaves every timeline, as an Undo{Announce} received from elsewhere does.
+            return [] if boosted is None else [timeline.remove_boost(sender, boosted)]
+        return []
 
     async def _store_local(
         self, sender: str, document: dict[str, Any], recipients: Recipients, *, now: float

@@ -6,7 +6,8 @@ is expanded to its followers; remote followers are reached through their server'
 where they have one. Local recipients are applied in-process (their inbox URL is returned, the
 caller stores the activity for the inbox worker), remote ones resolved through the remote actor
 service. A recipient that cannot be resolved is logged and skipped: one dead account must not
-stop the others from getting the post.
+stop the others from getting the post. Nothing is queued to a domain the instance blocks; that
+is logged at INFO (domain and activity id) so an admin can see why a delivery is missing.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from fedsocial.activity_json import get_ids, is_public
+from fedsocial.activity_json import get_id, get_ids, is_public
 from fedsocial.errors import FedsocialError
+from fedsocial.federation.domain_blocks import normalise_domain
 from fedsocial.storage import blocks, deliveries, relays
 from fedsocial.storage.database import Database
 from fedsocial.urls import Urls
@@ -63,6 +65,14 @@ class RemoteActorLike(Protocol):
     @property
     def url(self) -> str | None:
         """The actor's profile page, if it names one."""
+        ...
+
+
+class DomainBlockList(Protocol):
+    """Instance-wide domain blocks (core's `DomainBlocks` fits)."""
+
+    async def is_blocked(self, host_or_url: str) -> bool:
+        """True when the host of `host_or_url`, or a parent domain, is blocked."""
         ...
 
 
@@ -118,38 +128,72 @@ def addressed_ids(activity: dict[str, Any], *, extra: Sequence[str] = ()) -> lis
 class RecipientResolver:
     """Turns an activity's addressing into local and remote inboxes."""
 
-    def __init__(self, db: Database, urls: Urls, remote_actors: ActorDirectory) -> None:
+    def __init__(
+        self,
+        db: Database,
+        urls: Urls,
+        remote_actors: ActorDirectory,
+        *,
+        domain_blocks: DomainBlockList | None = None,
+    ) -> None:
         self._db = db
         self._urls = urls
         self._remote = remote_actors
+        self._domain_blocks = domain_blocks
 
     async def resolve(
         self, sender: str, activity: dict[str, Any], *, extra: Sequence[str] = ()
     ) -> Recipients:
-        """Compute the recipients of `activity` sent by local actor `sender`."""
+        """Compute the recipients of `activity` sent by local actor `sender`.
+
+        Nothing goes to a blocked domain: such an actor is not even looked up, such an inbox
+        is left out, and one INFO line per domain names it with the activity id.
+        """
         targets = delivery_targets(addressed_ids(activity, extra=extra), (), exclude={sender})
         local: dict[str, None] = {}
         remote: list[tuple[str, str | None]] = []
+        blocked: dict[str, None] = {}
         for iri in targets:
             if await blocks.is_blocked(self._db, sender, iri):
                 continue  # a block stops delivery to that actor, whatever the addressing says
             if self._urls.is_local(iri):
-                await self._local_target(iri, local, remote)
+                await self._local_target(iri, local, remote, blocked)
             else:
-                found = await self._remote_actor(iri)
+                found = await self._remote_actor(iri, blocked)
                 if found is not None:
                     remote.append(found)
         local.pop(self._urls.inbox(self._urls.local_actor_name(sender) or ""), None)
         if goes_to_relays(activity):
             remote.extend((inbox, None) for inbox in await relays.accepted_inboxes(self._db))
-        return Recipients(tuple(local), tuple(dedupe_inboxes(remote)))
+        inboxes = [
+            inbox for inbox in dedupe_inboxes(remote) if not await self._blocked(inbox, blocked)
+        ]
+        for domain in blocked:
+            # Without this line an admin sees no delivery row and cannot tell why.
+            log.info(
+                "not queueing %s to %s: the domain is blocked",
+                get_id(activity.get("id")) or "an activity",
+                domain,
+            )
+        return Recipients(tuple(local), tuple(inboxes))
+
+    async def _blocked(self, url: str, blocked: dict[str, None]) -> bool:
+        """True (and the host noted in `blocked`) when `url` is on a blocked domain."""
+        if self._domain_blocks is None or not await self._domain_blocks.is_blocked(url):
+            return False
+        blocked.setdefault(normalise_domain(url), None)
+        return True
 
     async def _local_target(
-        self, iri: str, local: dict[str, None], remote: list[tuple[str, str | None]]
+        self,
+        iri: str,
+        local: dict[str, None],
+        remote: list[tuple[str, str | None]],
+        blocked: dict[str, None],
     ) -> None:
         name = self._followers_owner(iri)
         if name is not None:
-            await self._expand_followers(self._urls.actor(name), local, remote)
+            await self._expand_followers(self._urls.actor(name), local, remote, blocked)
             return
         name = self._urls.local_actor_name(iri)
         if name is not None:
@@ -162,7 +206,11 @@ class RecipientResolver:
         return name if name is not None and iri == self._urls.followers(name) else None
 
     async def _expand_followers(
-        self, followee: str, local: dict[str, None], remote: list[tuple[str, str | None]]
+        self,
+        followee: str,
+        local: dict[str, None],
+        remote: list[tuple[str, str | None]],
+        blocked: dict[str, None],
     ) -> None:
         for follower, inbox, shared in await deliveries.follower_inboxes(self._db, followee):
             if inbox is not None:
@@ -172,11 +220,15 @@ class RecipientResolver:
                 if name is not None:
                     local.setdefault(self._urls.inbox(name), None)
             else:
-                found = await self._remote_actor(follower)
+                found = await self._remote_actor(follower, blocked)
                 if found is not None:
                     remote.append(found)
 
-    async def _remote_actor(self, iri: str) -> tuple[str, str | None] | None:
+    async def _remote_actor(
+        self, iri: str, blocked: dict[str, None]
+    ) -> tuple[str, str | None] | None:
+        if await self._blocked(iri, blocked):
+            return None  # not fetched: the HTTP client would refuse the domain anyway
         try:
             actor = await self._remote.get(iri)
         except FedsocialError as exc:

@@ -8,6 +8,7 @@
 - `…/statuses/{id}/likes|shares|replies`: collections with `totalItems` (paged).
 - GET `/users/{name}/activities/{id}`: one of our activities, same visibility rule.
 - POST `/users/{name}/outbox`: client-to-server with a bearer token (ActivityPub §6).
+- GET `/tags/{tag}`: the hashtag page our posts link to (see `outbox.tags`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from fedsocial.storage.objects import ObjectRow
 from fedsocial.web.negotiation import activity_response, wants_html
 from outbox.c2s import c2s_post_handler
 from outbox.publish import ACTIVITY_CONTEXT
+from outbox.tags import tag_handler
 
 Counter = Callable[[Any, str], Awaitable[int]]
 Lister = Callable[[Any, str, int, int], Awaitable[list[Any]]]
@@ -174,3 +176,4 @@ def setup_routes(app: web.Application) -> None:
     )
     app.router.add_get("/users/{name}/activities/{activity_id}", activity_handler)
     app.router.add_post("/users/{name}/outbox", c2s_post_handler)
+    app.router.add_get("/tags/{tag}", tag_handler)

@@ -31,7 +31,7 @@ from outbox.actions import OutboxActions
 from outbox.delivery import Deliverer, Poster
 from outbox.forwarding import Forwarded, Forwarder
 from outbox.publish import DocumentSigner, Publisher
-from outbox.recipients import ActorDirectory, RecipientResolver
+from outbox.recipients import ActorDirectory, DomainBlockList, RecipientResolver
 from outbox.retry import Jitter, system_jitter
 from outbox.signing import sign_activity
 
@@ -61,6 +61,7 @@ class Outbox(OutboxActions):
         poster: Poster | None = None,
         fetch_object: ObjectFetcher | None = None,
         jitter: Jitter | None = None,
+        domain_blocks: DomainBlockList | None = None,
     ) -> None:
         self.db = db
         self.urls = urls
@@ -71,11 +72,21 @@ class Outbox(OutboxActions):
         self.fetch_object = fetch_object
         self._wake = asyncio.Event()
         self._background_attempted = 0
+        # Instance-wide domain blocks keep both published and forwarded activities from
+        # being queued to a blocked domain.
         self._publisher = Publisher(
-            db, urls, clock, remote_actors=remote_actors, on_queued=self._wake.set
+            db,
+            urls,
+            clock,
+            remote_actors=remote_actors,
+            domain_blocks=domain_blocks,
+            on_queued=self._wake.set,
         )
         self._forwarder = Forwarder(
-            db, urls, clock, resolver=RecipientResolver(db, urls, remote_actors)
+            db,
+            urls,
+            clock,
+            resolver=RecipientResolver(db, urls, remote_actors, domain_blocks=domain_blocks),
         )
         self._deliverer = (
             None

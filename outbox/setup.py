@@ -16,7 +16,7 @@ from aiohttp import web
 
 from actors.state import local_actors
 from fedsocial import appkeys
-from fedsocial.federation.setup import http_client
+from fedsocial.federation.setup import domain_blocks, http_client
 from outbox.recipients import ActorDirectory
 from outbox.routes import setup_routes
 from outbox.service import Outbox
@@ -37,6 +37,7 @@ def build_outbox(app: web.Application) -> Outbox:
         local_actors=local_actors(app),
         poster=http,
         fetch_object=http.fetch_json,
+        domain_blocks=domain_blocks(app),
     )
 
 

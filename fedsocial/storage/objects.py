@@ -229,3 +229,33 @@ async def list_replies(db: Database, object_id: str, *, limit: int, offset: int)
         (object_id, limit, offset),
     )
     return [r[0] for r in rows]
+
+
+# A live, public post of ours carrying a Hashtag tag that names the tag: by its href (we write
+# it from the normalised name, so this also matches case-folded non-ASCII letters) or by its
+# name (ASCII case folded), for a tag whose href was written differently.
+_TAGGED = (
+    " FROM objects o WHERE o.local = 1 AND o.visibility = 'public' AND o.deleted_at IS NULL"
+    " AND EXISTS (SELECT 1 FROM json_each(o.document, '$.tag') t"
+    " WHERE t.type = 'object' AND json_extract(t.value, '$.type') = 'Hashtag'"
+    " AND (json_extract(t.value, '$.href') = ?"
+    " OR lower(json_extract(t.value, '$.name')) = '#' || ?))"
+)
+
+
+async def count_local_public_tagged(db: Database, *, href: str, name: str) -> int:
+    """How many of our live public posts carry the hashtag with this `href` or this `name`
+    (the normalised tag, without `#`)."""
+    value = await db.fetchval(f"SELECT count(*){_TAGGED}", (href, name))
+    return int(value or 0)
+
+
+async def list_local_public_tagged(
+    db: Database, *, href: str, name: str, limit: int, offset: int
+) -> list[ObjectRow]:
+    """Our live public posts with that hashtag (as `count_local_public_tagged`), newest first."""
+    rows = await db.fetchall(
+        f"SELECT o.*{_TAGGED} ORDER BY o.published DESC, o.id DESC LIMIT ? OFFSET ?",
+        (href, name, limit, offset),
+    )
+    return [_from_row(r) for r in rows]

@@ -33,13 +33,22 @@ def add(
     boosted_by: str | None,
     activity_id: str,
     now: float,
+    unless_listed: bool = False,
 ) -> Statement:
-    """Put an object on one local actor's timeline (if that actor exists)."""
-    return Statement(
+    """Put an object on one local actor's timeline (if that actor exists).
+
+    With `unless_listed`, nothing is added when the timeline already has a line for the object
+    (the post itself or a boost of it): a boost then does not show the same post twice.
+    """
+    sql = (
         f"{_INSERT} SELECT ?,?,?,?,? WHERE EXISTS"
-        " (SELECT 1 FROM local_actors WHERE name = ? AND kind = 'user')",
-        (actor_name, object_id, boosted_by, activity_id, now, actor_name),
+        " (SELECT 1 FROM local_actors WHERE name = ? AND kind = 'user')"
     )
+    params: tuple[object, ...] = (actor_name, object_id, boosted_by, activity_id, now, actor_name)
+    if unless_listed:
+        sql += " AND NOT EXISTS (SELECT 1 FROM timeline WHERE actor_name = ? AND object_id = ?)"
+        params += (actor_name, object_id)
+    return Statement(sql, params)
 
 
 def add_for_followers(

@@ -6,6 +6,7 @@ drains both instances' queues explicitly and checks what the other side stored.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -324,4 +325,76 @@ async def test_a_blocked_actor_cannot_like_boost_or_mention(pair: Pair) -> None:
     assert (await _get(f"{note}/likes"))[1]["totalItems"] == 0
     assert (await _get(f"{note}/shares"))[1]["totalItems"] == 0
     assert await notifications.list_for(pair.alpha.db, "amy") == []
-    assert await timeline.list_for(pair.alpha.db, "amy") == []
+    # (her home timeline holds her own note only: nothing of bob's, not even his boost)
+    lines = await timeline.list_for(pair.alpha.db, "amy")
+    assert [(e.object_id, e.boosted_by) for e in lines] == [(note, None)]
+
+
+async def test_own_posts_and_boosts_are_on_the_home_timeline(pair: Pair) -> None:
+    # Given bob's public post on beta
+    bob_post = await _post(pair, "from beta")
+    amy = await pair.actor(pair.alpha, "amy")
+    outbox = pair.outbox(pair.alpha)
+
+    # When amy posts publicly and directly, boosts bob's post (twice) and her own post
+    public = await outbox.post(amy, NoteDraft("my own words"))
+    pair.clock.advance(1)
+    direct = await outbox.post(
+        amy, NoteDraft(f"just you @bob@{pair.beta.domain}", visibility=Visibility.DIRECT)
+    )
+    pair.clock.advance(1)
+    await outbox.boost(amy, bob_post)
+    await outbox.boost(amy, bob_post)
+    await outbox.boost(amy, public)
+    await drain(pair.alpha, pair.beta)
+
+    # Then her home timeline shows each once, newest first: the boost, then her posts
+    lines = await timeline.list_for(pair.alpha.db, "amy")
+    assert [(e.object_id, e.boosted_by) for e in lines] == [
+        (bob_post, pair.amy),
+        (direct, None),
+        (public, None),
+    ]
+
+    # When she takes the boost back and deletes her public post
+    await outbox.unboost(amy, bob_post)
+    await outbox.delete(amy, public)
+    await drain(pair.alpha, pair.beta)
+
+    # Then both lines are gone, as they go for the posts of others
+    lines = await timeline.list_for(pair.alpha.db, "amy")
+    assert [(e.object_id, e.boosted_by) for e in lines] == [(direct, None)]
+
+
+async def test_nothing_is_queued_to_a_blocked_domain_and_the_log_says_why(
+    pair: Pair, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given bob on beta follows amy, and then alpha's admin blocks beta's domain
+    from fedsocial.federation.setup import domain_blocks
+    from fedsocial.storage import activities
+    from fedsocial.storage import domain_blocks as stored_blocks
+
+    bob = await pair.actor(pair.beta, "bob")
+    await pair.outbox(pair.beta).follow(bob, pair.amy)
+    await drain(pair.alpha, pair.beta)
+    assert pair.alpha.app is not None
+    await stored_blocks.add(pair.alpha.db, "127.0.0.1", now=0)
+    await domain_blocks(pair.alpha.app).refresh()
+    before = await deliveries.list_rows(pair.alpha.db)
+
+    # When amy posts to her followers
+    amy = await pair.actor(pair.alpha, "amy")
+    with caplog.at_level(logging.INFO, logger="fedsocial.outbox.recipients"):
+        note = await pair.outbox(pair.alpha).post(amy, NoteDraft("not for blocked servers"))
+    create = await activities.find_local(pair.alpha.db, pair.amy, "Create", note)
+    assert create is not None
+
+    # Then no delivery is queued for it
+    assert await deliveries.list_rows(pair.alpha.db) == before
+    # And one INFO line names the blocked domain and the activity
+    lines = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.INFO and r.name == "fedsocial.outbox.recipients"
+    ]
+    assert lines == [f"not queueing {create['id']} to 127.0.0.1: the domain is blocked"]
