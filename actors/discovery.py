@@ -61,11 +61,7 @@ async def webfinger(request: web.Request) -> web.StreamResponse:
         raise NotFound(f"no actor {resource!r} here")
     actor_id = urls.actor(name)
     subject_name = config.instance.domain.split(":")[0] if row.kind == "instance" else name
-    profile = (
-        f"{config.base_url}/about/more?instance_actor=true"
-        if row.kind == "instance"
-        else urls.profile(name)
-    )
+    profile = urls.about if row.kind == "instance" else urls.profile(name)
     jrd: dict[str, Any] = {
         "subject": f"acct:{subject_name}@{config.instance.domain}",
         "aliases": [actor_id, profile],

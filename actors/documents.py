@@ -42,9 +42,7 @@ def actor_document(actor: LocalActor, urls: Urls) -> dict[str, Any]:
         "preferredUsername": username,
         "name": row.display_name or username,
         "summary": row.summary,
-        "url": f"{urls.base}/about/more?instance_actor=true"
-        if actor.is_instance
-        else urls.profile(row.name),
+        "url": urls.about if actor.is_instance else urls.profile(row.name),
         "published": iso(row.created_at),
         "inbox": urls.inbox(row.name),
         "outbox": urls.outbox(row.name),

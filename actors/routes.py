@@ -8,13 +8,14 @@ from typing import Any
 from aiohttp import web
 
 from actors.documents import actor_document
-from actors.html import profile_page
+from actors.html import ListedActor, home_page, profile_page
 from actors.local import LocalActor
 from actors.state import local_actors
 from fedsocial import appkeys
 from fedsocial.errors import BadRequest, NotFound
 from fedsocial.paging import AS_CONTEXT, collection_document, page_document, parse_page
 from fedsocial.storage import activities, follows
+from fedsocial.storage import local_actors as stored_actors
 from fedsocial.web.negotiation import activity_response, wants_html
 
 
@@ -54,6 +55,26 @@ async def instance_actor_handler(request: web.Request) -> web.StreamResponse:
     """GET /actor: the instance's Application actor (always open, even in secure mode)."""
     actor = await local_actors(request.app).instance_actor()
     return activity_response(request, actor_document(actor, request.app[appkeys.URLS]))
+
+
+async def home_handler(request: web.Request) -> web.StreamResponse:
+    """GET / and /about: the instance's home page (HTML), which the instance actor's `url`
+    points to. Lists the discoverable local actors, as a profile directory would."""
+    config = request.app[appkeys.CONFIG]
+    urls = request.app[appkeys.URLS]
+    rows = await stored_actors.list_users(request.app[appkeys.DB])
+    page = home_page(
+        title=config.instance.name,
+        description=config.instance.description,
+        domain=config.instance.domain,
+        base_url=urls.base,
+        actors=[
+            ListedActor(r.name, r.display_name, urls.profile(r.name))
+            for r in rows
+            if r.discoverable
+        ],
+    )
+    return web.Response(text=page, content_type="text/html")
 
 
 Counter = Callable[[web.Request, str], Awaitable[int]]
@@ -153,6 +174,8 @@ def setup_routes(app: web.Application) -> None:
         "outbox": lambda r, n: r.app[appkeys.URLS].outbox(n),
         "featured": lambda r, n: r.app[appkeys.URLS].featured(n),
     }
+    app.router.add_get("/", home_handler)
+    app.router.add_get("/about", home_handler)
     app.router.add_get("/actor", instance_actor_handler)
     app.router.add_get("/users/{name}", actor_handler)
     app.router.add_get("/@{name}", profile_handler)

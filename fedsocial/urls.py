@@ -71,6 +71,11 @@ class Urls:
         return f"{self.base}/tags/{quote(tag.lower())}"
 
     @property
+    def about(self) -> str:
+        """The instance's about page (the instance actor's `url`)."""
+        return f"{self.base}/about"
+
+    @property
     def tag_base(self) -> str:
         """The prefix of hashtag pages."""
         return f"{self.base}/tags"

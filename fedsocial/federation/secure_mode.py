@@ -3,7 +3,8 @@
 When ``instance.secure_mode`` is on, a GET or HEAD of an ActivityPub representation (actors,
 objects, collections) needs a valid HTTP signature, else 401 with the reason. Always open:
 the instance actor (``/actor``, so others can verify our signed fetches without a signature of
-their own — this is what keeps two secure instances from deadlocking), ``/.well-known/*``
+their own — this is what keeps two secure instances from deadlocking), the home and about pages
+(``/``, ``/about``: the instance actor's ``url``), ``/.well-known/*``
 (WebFinger, host-meta, NodeInfo index), ``/nodeinfo/*``, and HTML pages for browsers.
 
 With secure mode off, a signed GET is still verified so handlers know who asks (followers-only
@@ -28,7 +29,8 @@ log = logging.getLogger("fedsocial.federation.secure_mode")
 
 # Where the verified signature of a GET is kept on the request (absent when unsigned).
 SIGNATURE = web.RequestKey("signature", VerifiedSignature)
-OPEN_PATHS = ("/actor",)
+# The home and about pages are HTML only: nothing there needs a signature to be read.
+OPEN_PATHS = ("/actor", "/", "/about")
 OPEN_PREFIXES = ("/.well-known/", "/nodeinfo/")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
