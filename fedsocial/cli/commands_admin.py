@@ -127,7 +127,18 @@ async def cmd_actor_list(args: argparse.Namespace) -> int:
                 )
             )
         else:
-            for r in rows:
-                flag = " (manual approval)" if r.manually_approves else ""
-                print(f"{r.name}\t{r.type}\t{ctx.urls.actor(r.name)}{flag}")
+            from fedsocial.cli.tables import print_table
+
+            print_table(
+                ("NAME", "TYPE", "ID", "APPROVAL"),
+                [
+                    (
+                        r.name,
+                        r.type,
+                        ctx.urls.actor(r.name),
+                        "manual" if r.manually_approves else "automatic",
+                    )
+                    for r in rows
+                ],
+            )
     return 0

@@ -43,13 +43,23 @@ def register(sub: Any) -> None:
     verify.add_argument("--key", help="PEM file of the public key (else the keyId is fetched)")
     verify.add_argument("--at", help="check the time window as of this ISO 8601 / Unix time")
     verify.add_argument("--policy", choices=["mastodon", "spec"], default="mastodon")
-    verify.add_argument("--scheme", choices=["https", "http"], default="https", help="URL scheme")
+    verify.add_argument(
+        "--scheme",
+        choices=["https", "http"],
+        default=None,
+        help="URL scheme of the request (default: the configured instance.scheme)",
+    )
     verify.set_defaults(func=cmd_sig_verify)
     sign = sig_sub.add_parser("sign", help="sign a raw HTTP request file as a local actor")
     sign.add_argument("file", help="request line, headers, blank line, body ('-' for stdin)")
     sign.add_argument("--as", dest="as_name", required=True, help="local actor name")
     sign.add_argument("--scheme", choices=["cavage", "rfc9421"], default="cavage")
-    sign.add_argument("--url-scheme", choices=["https", "http"], default="https")
+    sign.add_argument(
+        "--url-scheme",
+        choices=["https", "http"],
+        default=None,
+        help="URL scheme of the request (default: the configured instance.scheme)",
+    )
     sign.set_defaults(func=cmd_sig_sign)
 
 
@@ -111,6 +121,14 @@ async def cmd_fetch(args: argparse.Namespace) -> int:
     except ValueError:
         print(response.body.decode("utf-8", errors="replace"))
     return 0
+
+
+def url_scheme(args: argparse.Namespace, given: str | None) -> str:
+    """The URL scheme a raw request is read with: the one given, else the instance's own
+    (`instance.scheme`), so a request to this instance signs and verifies as it is served."""
+    from fedsocial.cli.context import config_of
+
+    return given or config_of(args).instance.scheme
 
 
 def _read_request(file: str, *, scheme: str) -> HttpRequestParts:
@@ -175,7 +193,7 @@ async def cmd_sig_verify(args: argparse.Namespace) -> int:
 
     from fedsocial.crypto.verify import Policy, parse_signatures
 
-    parts = _read_request(args.file, scheme=args.scheme)
+    parts = _read_request(args.file, scheme=url_scheme(args, args.scheme))
     now = parse_instant(args.at) if args.at else time.time()
     policy = Policy(args.policy)
     signatures = parse_signatures(parts)
@@ -235,7 +253,7 @@ async def cmd_sig_sign(args: argparse.Namespace) -> int:
     from fedsocial.crypto.cavage import sign_cavage
     from fedsocial.crypto.rfc9421 import sign_rfc9421
 
-    parts = _read_request(args.file, scheme=args.url_scheme)
+    parts = _read_request(args.file, scheme=url_scheme(args, args.url_scheme))
     async with federation_tools(args) as tools:
         key = await tools.signing_key(args.as_name)
         now = tools.ctx.clock.now()

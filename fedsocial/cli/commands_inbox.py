@@ -12,9 +12,10 @@ import argparse
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 from fedsocial.cli.context import CliContext, config_of, open_context
+from fedsocial.cli.tables import print_table
 from fedsocial.clock import iso
 from fedsocial.errors import NotFound, ValidationError
 
@@ -58,7 +59,12 @@ def register(sub: Any) -> None:
     requests = sub.add_parser("follow-requests", help="list, accept or reject follow requests")
     requests.add_argument("name")
     requests.add_argument("action", nargs="?", choices=["accept", "reject"])
-    requests.add_argument("actor", nargs="?", help="the requesting actor's id")
+    requests.add_argument(
+        "actor",
+        nargs="?",
+        metavar="HANDLE_OR_URL",
+        help="the requesting actor: its id, or its handle (@user@host)",
+    )
     requests.set_defaults(func=cmd_follow_requests)
 
 
@@ -105,8 +111,10 @@ async def cmd_notifications(args: argparse.Namespace) -> int:
             )
         )
     else:
-        for n in rows:
-            print(f"{iso(n.created_at)}\t{n.kind}\t{n.from_actor}\t{n.object_id or ''}".rstrip())
+        print_table(
+            ("AT", "KIND", "FROM", "OBJECT"),
+            [(iso(n.created_at), n.kind, n.from_actor, n.object_id) for n in rows],
+        )
     return 0
 
 
@@ -134,29 +142,32 @@ async def cmd_timeline(args: argparse.Namespace) -> int:
             )
         )
         return 0
+    rows = []
     for e in entries:
         author = (e.document or {}).get("attributedTo", "?")
         boost = f"boosted by {e.boosted_by}: " if e.boosted_by else ""
-        print(f"{iso(e.created_at)}\t{boost}{author}: {_excerpt(e.document, e.object_id)}")
+        rows.append((iso(e.created_at), f"{boost}{author}: {_excerpt(e.document, e.object_id)}"))
+    print_table(("AT", "POST"), rows)
     return 0
 
 
-async def _stored_document(ctx: CliContext, url: str) -> dict[str, Any] | None:
-    """An object, remote actor or local actor with this id, as we hold it."""
+async def _stored_document(ctx: CliContext, url: str) -> tuple[dict[str, Any] | None, str | None]:
+    """An object, remote actor or local actor with this id, as we hold it, and the object's
+    visibility as stored (None for an actor or nothing)."""
     from actors.documents import actor_document
     from actors.local import LocalActors
     from fedsocial.storage import objects, remote_actors
 
     stored = await objects.get(ctx.db, url)
     if stored is not None:
-        return stored.document
+        return stored.document, stored.visibility
     remote = await remote_actors.get(ctx.db, url)
     if remote is not None:
         document: dict[str, Any] = remote.document
-        return document
+        return document, None
     name = ctx.urls.local_actor_name(url)
     local = None if name is None else await LocalActors(ctx.db).get(name)
-    return None if local is None else actor_document(local, ctx.urls)
+    return (None if local is None else actor_document(local, ctx.urls)), None
 
 
 async def cmd_show(args: argparse.Namespace) -> int:
@@ -165,7 +176,7 @@ async def cmd_show(args: argparse.Namespace) -> int:
     from inbox.incoming_objects import sanitised_document
 
     async with open_context(args) as ctx:
-        document = await _stored_document(ctx, args.url)
+        document, visibility = await _stored_document(ctx, args.url)
     if document is None:
         raise NotFound(f"nothing stored for {args.url}")
     document = sanitised_document(document, HtmlSanitizer())
@@ -177,6 +188,9 @@ async def cmd_show(args: argparse.Namespace) -> int:
     for key in ("attributedTo", "preferredUsername", "name", "published", "updated", "inReplyTo"):
         if isinstance(document.get(key), str):
             print(f"{key}: {document[key]}")
+    if visibility is not None:
+        # Who may see it (public, unlisted, followers, direct), as we read its addressing.
+        print(f"visibility: {visibility}")
     if document.get("summary"):
         label = "CW" if "attributedTo" in document else "summary"
         print(f"{label}: {plain_text(document['summary'])}")
@@ -257,22 +271,32 @@ async def cmd_follow_requests(args: argparse.Namespace) -> int:
     """`fedsocial follow-requests NAME [accept|reject ACTOR]`."""
     from actors.state import local_actors
     from fedsocial import appkeys
+    from fedsocial.cli.commands_outbox import resolve_actor_id
     from fedsocial.storage import follows, inbox_queue
+    from outbox.recipients import ActorDirectory
     from outbox.service import outbox_of
 
     if args.action is not None and not args.actor:
-        raise ValidationError(f"follow-requests {args.action} needs the requesting actor's id")
+        raise ValidationError(
+            f"follow-requests {args.action} needs the requesting actor (handle or id)"
+        )
     async with _offline_app(args) as app:
         db, urls = app[appkeys.DB], app[appkeys.URLS]
         actor = await local_actors(app).require(args.name)
-        pending = await follows.list_pending_for(db, urls.actor(args.name))
+        pending = dict(await follows.list_pending_for(db, urls.actor(args.name)))
         if args.action is None:
-            for follower, activity_id in pending:
-                print(f"{follower}\t{activity_id or ''}".rstrip())
+            print_table(
+                ("FOLLOWER", "ACTIVITY"),
+                [(follower, activity_id or "") for follower, activity_id in pending.items()],
+            )
             return 0
-        activity_id = dict(pending).get(args.actor)
-        if args.actor not in dict(pending):
+        # A handle is resolved as `follow` resolves it (WebFinger unless cached), so a request
+        # is accepted by the name people see, not only by the id the listing prints.
+        directory = cast(ActorDirectory, app[appkeys.REMOTE_ACTORS])
+        requester = await resolve_actor_id(args.actor, urls=urls, directory=directory)
+        if requester not in pending:
             raise NotFound(f"no pending follow request from {args.actor}")
+        activity_id = pending[requester]
         stored = None if activity_id is None else await inbox_queue.get(db, activity_id)
         follow = (
             stored.document
@@ -280,7 +304,7 @@ async def cmd_follow_requests(args: argparse.Namespace) -> int:
             else {
                 "id": activity_id,
                 "type": "Follow",
-                "actor": args.actor,
+                "actor": requester,
                 "object": urls.actor(args.name),
             }
         )
@@ -288,5 +312,5 @@ async def cmd_follow_requests(args: argparse.Namespace) -> int:
             await outbox_of(app).accept_follow(actor, follow)
         else:
             await outbox_of(app).reject_follow(actor, follow)
-    print(f"{args.action}ed {args.actor}")
+    print(f"{args.action}ed {requester}")
     return 0

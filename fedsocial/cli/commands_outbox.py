@@ -15,9 +15,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fedsocial.cli.context import CliContext, open_context
+from fedsocial.cli.tables import print_table
 
 if TYPE_CHECKING:
     from actors.local import LocalActor
+    from fedsocial.urls import Urls
+    from outbox.recipients import ActorDirectory
     from outbox.service import Outbox
 
 
@@ -34,12 +37,22 @@ class OutboxCommand:
 
     async def actor_id(self, handle_or_url: str) -> str:
         """An actor id from a URL, `@user@host` or `user@host` (WebFinger), or a local name."""
-        if handle_or_url.startswith(("http://", "https://")):
-            return handle_or_url
-        if "@" not in handle_or_url.lstrip("@"):
-            return self.ctx.urls.actor(handle_or_url.lstrip("@"))
-        handle = handle_or_url if handle_or_url.startswith("@") else f"@{handle_or_url}"
-        return (await self.outbox.remote_actors.by_handle(handle)).id
+        return await resolve_actor_id(
+            handle_or_url, urls=self.ctx.urls, directory=self.outbox.remote_actors
+        )
+
+
+async def resolve_actor_id(handle_or_url: str, *, urls: Urls, directory: ActorDirectory) -> str:
+    """The actor id a command argument names: a URL as is, `@user@host` or `user@host` through
+    WebFinger (a fresh cached actor with that handle answers without it), a bare name as the
+    local actor of that name. Raises what `directory.by_handle` raises for an unknown handle.
+    """
+    if handle_or_url.startswith(("http://", "https://")):
+        return handle_or_url
+    if "@" not in handle_or_url.lstrip("@"):
+        return urls.actor(handle_or_url.lstrip("@"))
+    handle = handle_or_url if handle_or_url.startswith("@") else f"@{handle_or_url}"
+    return (await directory.by_handle(handle)).id
 
 
 @asynccontextmanager
@@ -71,6 +84,7 @@ async def outbox_command(args: argparse.Namespace) -> AsyncIterator[OutboxComman
                 remote_actors=remote,
                 local_actors=local,
                 fetch_object=fed.http.fetch_json,
+                domain_blocks=fed.domain_blocks,
             )
             yield OutboxCommand(ctx, outbox)
 
@@ -148,6 +162,13 @@ async def _edit(command: OutboxCommand, args: argparse.Namespace) -> str:
 
 
 async def _profile(command: OutboxCommand, args: argparse.Namespace) -> str:
+    from fedsocial.errors import ValidationError
+
+    if args.display_name is None and args.summary is None and not args.also_known_as:
+        # An Update with nothing changed would still go to every follower: refuse it (exit 2).
+        raise ValidationError(
+            "nothing to change: give --display-name, --summary or --also-known-as"
+        )
     actor = await command.actor(args.name)
     aliases = None
     if args.also_known_as:
@@ -195,14 +216,22 @@ async def cmd_deliveries(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(items, indent=2, ensure_ascii=False))
         return 0
-    for item in items:
-        status = item["last_status"] if item["last_status"] is not None else "-"
-        when = item["next_attempt"] or "-"
-        error = item["last_error"] or ""
-        print(
-            f"{item['id']}\t{item['state']}\t{item['attempts']}\t{status}\t{when}\t"
-            f"{item['activity']}\t{item['inbox']}\t{error}"
-        )
+    print_table(
+        ("ID", "STATE", "ATTEMPTS", "STATUS", "NEXT_ATTEMPT", "ACTIVITY", "INBOX", "ERROR"),
+        [
+            (
+                item["id"],
+                item["state"],
+                item["attempts"],
+                item["last_status"] if item["last_status"] is not None else "-",
+                item["next_attempt"] or "-",
+                item["activity"],
+                item["inbox"],
+                item["last_error"],
+            )
+            for item in items
+        ],
+    )
     return 0
 
 

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from fedsocial.cli.commands_outbox import outbox_command
+from fedsocial.cli.tables import print_table
 
 
 async def _add(args: argparse.Namespace) -> int:
@@ -47,8 +48,10 @@ async def _list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(items, indent=2))
         return 0
-    for item in items:
-        print(f"{item['url']}\t{item['state']}\t{item['inbox']}\t{item['since']}")
+    print_table(
+        ("URL", "STATE", "INBOX", "SINCE"),
+        [(item["url"], item["state"], item["inbox"], item["since"]) for item in items],
+    )
     return 0
 
 

@@ -140,7 +140,9 @@ async def test_cli_post_is_delivered_by_the_running_server(
     rows = await deliveries.list_rows(alpha.db, state="failed")
     assert rows == []
     code, out, _ = await _cli("--config", str(config), "deliveries", "--failed")
-    assert code == 0 and out == ""
+    assert code == 0 and out.splitlines() == [
+        "ID\tSTATE\tATTEMPTS\tSTATUS\tNEXT_ATTEMPT\tACTIVITY\tINBOX\tERROR"
+    ]
 
 
 async def test_cli_move_to_an_account_on_another_instance(

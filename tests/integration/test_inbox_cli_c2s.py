@@ -156,7 +156,10 @@ async def test_follow_request_accepted_from_the_cli(
     config = config_file(alpha, tmp_path)
     # When carla lists her requests
     assert await run(config, "follow-requests", "carla") == 0
-    assert capsys.readouterr().out.split() == [bob.id, follow["id"]]
+    assert capsys.readouterr().out.splitlines() == [
+        "FOLLOWER\tACTIVITY",
+        f"{bob.id}\t{follow['id']}",
+    ]
     # And accepts bob's
     assert await run(config, "follow-requests", "carla", "accept", bob.id) == 0
     await drain(alpha)

@@ -85,8 +85,9 @@ def test_sign_then_verify_with_a_key_file(
     parts = parse_raw_request(signed.read_bytes())
     pem = _admin_pem(config_file, tmp_path)
 
-    # When `fedsocial sig verify` checks it with admin's public key
-    code = main(["sig", "verify", str(signed), "--key", str(pem)])
+    # When `fedsocial sig verify` checks it with admin's public key (as the https instance that
+    # signed it: the request is read with the configured scheme)
+    code = main(["--config", str(config_file), "sig", "verify", str(signed), "--key", str(pem)])
     out = capsysbinary.readouterr().out.decode()
 
     # Then it is valid, and the report shows the scheme, keyId, components and signing string
@@ -216,3 +217,34 @@ async def test_verify_fetches_the_key_and_fetch_prints_documents(
     assert f"key owner {alpha.actor_id('alice')}" in verify_out
     assert fetched == 0 and f'"id": "{alpha.actor_id("alice")}"' in fetch_out
     assert missing == 1 and "HTTP 404" in missing_out
+
+
+@pytest.mark.parametrize("scheme", ["https", "http"])
+def test_sign_and_verify_read_the_request_with_the_instance_scheme(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes], scheme: str
+) -> None:
+    # Given an instance configured with this scheme, and a raw request without a scheme
+    config = tmp_path / f"{scheme}.toml"
+    config.write_text(
+        f'[instance]\ndomain = "cli.test"\nscheme = "{scheme}"\n'
+        '[storage]\ndatabase = "cli.sqlite3"\n',
+        encoding="utf-8",
+    )
+    assert main(["--config", str(config), "init"]) == 0
+    source = tmp_path / "request.http"
+    source.write_bytes(RAW_POST)
+    capsysbinary.readouterr()
+
+    # When it is signed with RFC 9421 (which covers the full URL) and verified, neither given
+    # --url-scheme nor --scheme
+    cli = ["--config", str(config), "sig"]
+    assert main([*cli, "sign", str(source), "--as", "admin", "--scheme", "rfc9421"]) == 0
+    signed = tmp_path / "signed.http"
+    signed.write_bytes(capsysbinary.readouterr().out)
+    pem = str(_admin_pem(config, tmp_path))
+    code = main([*cli, "verify", str(signed), "--key", pem])
+    out = capsysbinary.readouterr().out.decode()
+
+    # Then the target URI signed and checked has the instance's scheme, and it verifies
+    assert f'"@target-uri": {scheme}://remote.example/users/bob/inbox' in out
+    assert code == 0 and "VALID" in out
