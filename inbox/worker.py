@@ -17,7 +17,7 @@ import logging
 import sqlite3
 from dataclasses import dataclass
 
-from fedsocial.errors import FedsocialError, JsonLdError
+from fedsocial.errors import FedsocialError, JsonLdError, ValidationError
 from fedsocial.jsonld.normalise import normalise
 from fedsocial.storage import inbox_queue
 from fedsocial.storage.inbox_queue import IncomingActivity
@@ -104,6 +104,12 @@ class Worker:
             if 400 <= exc.status < 500:
                 return self._rejected(row, exc)
             return Retry(row, f"{exc.code}: {exc.message}")
+        except RecursionError:
+            # Nesting deep enough to exhaust the stack is the document's, not a passing fault:
+            # every retry would fail the same way.
+            return self._rejected(
+                row, ValidationError("the activity is nested too deeply to be processed")
+            )
         except Exception as exc:
             # A bug or an unexpected peer answer: keep the activity and try again later.
             log.exception("applying %s %s failed", row.type, row.activity_id)

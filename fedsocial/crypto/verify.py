@@ -98,9 +98,17 @@ def parse_signatures(parts: HttpRequestParts) -> list[SignatureInput]:
     found = parse_rfc9421(parts)
     try:
         found.append(parse_cavage(parts))
-    except SignatureError:
-        if not found:
-            raise
+    except SignatureError as exc:
+        if found:
+            return found
+        if exc.reason == "missing":
+            # Both schemes were looked for: name them both, not only the one tried last.
+            raise SignatureError(
+                "missing",
+                "request has no HTTP signature (neither RFC 9421 Signature-Input/Signature"
+                " nor a draft-cavage Signature or Authorization header)",
+            ) from exc
+        raise
     return found
 
 

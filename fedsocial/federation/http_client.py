@@ -170,7 +170,7 @@ class HttpClient:
             )
         try:
             document = json.loads(response.body)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise FetchError(
                 f"GET {url} answered invalid JSON", status_code=response.status
             ) from exc

@@ -186,6 +186,9 @@ async def test_unsigned_post_gets_401_missing(alpha: Instance, peer: Peer) -> No
     assert body["error"] == "signature_error"
     assert body["reason"] == "missing"
     assert await inbox_queue.count_by_state(alpha.db) == {}
+    # And the message names both accepted schemes, not draft-cavage alone
+    assert "no HTTP signature" in body["message"]
+    assert "Signature-Input" in body["message"] and "draft-cavage" in body["message"]
 
 
 async def test_signature_by_a_wrong_key_gets_401_invalid(alpha: Instance, peer: Peer) -> None:

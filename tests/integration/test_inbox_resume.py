@@ -98,3 +98,36 @@ async def test_failures_are_retried_with_backoff_then_kept_failed(
     row = await inbox_queue.get(alpha.db, announce["id"])
     assert row is not None and row.state == "failed" and row.attempts == MAX_ATTEMPTS
     assert row.last_error is not None
+
+
+async def test_an_activity_too_deeply_nested_to_apply_is_rejected_not_retried(
+    start_instance: StartInstance,
+) -> None:
+    # Given a stored Like whose object nests 700 levels deep: the JSON loads, but applying it
+    # recurses past the interpreter's limit (stored before receive refused such depth, and
+    # resumed now)
+    alpha = await start_instance("alpha")
+    await alpha.add_actor("alice")
+    depth = 700
+    nested = '{"a":' * depth + "1" + "}" * depth
+    raw = (
+        '{"@context":"https://www.w3.org/ns/activitystreams","id":"https://x.example/likes/1",'
+        f'"type":"Like","actor":"https://x.example/users/bob","object":{nested}}}'
+    )
+    item = inbox_queue.NewActivity(
+        activity_id="https://x.example/likes/1",
+        type="Like",
+        actor="https://x.example/users/bob",
+        signer="https://x.example/users/bob",
+        inbox=f"{alpha.base}/users/alice/inbox",
+        raw=raw,
+    )
+    await inbox_queue.store_many(alpha.db, [item], now=time.time())
+    # When alpha's inbox worker applies it
+    await drain(alpha)
+    # Then it is rejected at once, with a message saying why, and never comes due again
+    stored = await inbox_queue.get(alpha.db, "https://x.example/likes/1")
+    assert stored is not None
+    assert stored.state == "rejected"
+    assert stored.last_error is not None and "nested too deeply" in stored.last_error
+    assert not await inbox_queue.has_pending(alpha.db)

@@ -318,6 +318,24 @@ async def test_fetch_json_maps_bad_answers_to_errors(
         await client.fetch_json(f"http://127.0.0.1:{peer.port}/doc")
 
 
+async def test_fetch_json_of_a_deeply_nested_document_is_a_fetch_error(
+    client: HttpClient, aiohttp_server: AiohttpServer
+) -> None:
+    # Given a peer answering JSON nested deeper than the parser can recurse (600 KB, under the cap)
+    depth = 100_000
+    body = b'{"a":' * depth + b"1" + b"}" * depth
+    assert len(body) < MAX_BODY
+
+    async def answer(_request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="application/activity+json")
+
+    peer = await _peer(aiohttp_server, {"/deep": answer})
+
+    # When the client fetches it / Then it is our FetchError, not a RecursionError
+    with pytest.raises(FetchError, match="invalid JSON"):
+        await client.fetch_json(f"http://127.0.0.1:{peer.port}/deep")
+
+
 async def test_network_errors_are_fetch_errors_without_status(client: HttpClient) -> None:
     # Given a port nobody listens on
     with socket.socket() as sock:
