@@ -5,9 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-from typing import Any
+import os
+from typing import Any, Protocol
 
 from fedsocial.cli.context import config_of, open_context
+from fedsocial.config import Config
+
+
+class EventLike(Protocol):
+    """The part of a multiprocessing Event a serve process uses."""
+
+    def set(self) -> None:
+        """Signal the event."""
 
 
 def register(sub: Any) -> None:
@@ -18,6 +27,14 @@ def register(sub: Any) -> None:
     serve = sub.add_parser("serve", help="initialise if needed, then serve HTTP")
     serve.add_argument("--host", help="listen address (overrides the config)")
     serve.add_argument("--port", type=int, help="listen port (overrides the config)")
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="processes answering HTTP on the one port (SO_REUSEPORT, Linux); the first also "
+        "applies the inbox and delivers (default 1)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     actor = sub.add_parser("actor", help="manage local actors")
@@ -65,25 +82,113 @@ async def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _log_to_stderr() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
-    """`fedsocial serve`: initialise if needed, then serve until interrupted."""
+    """`fedsocial serve`: initialise if needed, then serve until interrupted.
+
+    With `--workers N` (N > 1), N processes listen on the same port with SO_REUSEPORT (the
+    kernel spreads connections among them), each with its own event loop, SQLite connection
+    and inbox batch writer. Only the first (this) process runs the inbox worker and the
+    delivery worker; the others store what they receive and the first applies it (it polls the
+    table at least every second). The extra processes stop when this one does.
+    """
     import asyncio
+    import multiprocessing
 
     from aiohttp import web
 
     from fedsocial.app import create_app
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    _log_to_stderr()
     for line in asyncio.run(initialise(args)):
         print(line, flush=True)
     config = config_of(args)
     host = args.host or config.server.host
     port = args.port or config.server.port
-    print(f"fedsocial serving {config.base_url} on http://{host}:{port}", flush=True)
-    web.run_app(create_app(config), host=host, port=port, print=None, access_log=None)
+    # spawn, not fork: a fresh interpreter inherits no threads, loops or SQLite handles.
+    spawn = multiprocessing.get_context("spawn")
+    ready = [spawn.Event() for _ in range(args.workers - 1)]
+    extra = [
+        spawn.Process(
+            target=serve_extra_process,
+            args=(config, host, port, os.getpid(), event),
+            name=f"fedsocial-serve-{index}",
+            daemon=True,
+        )
+        for index, event in enumerate(ready, start=1)
+    ]
+    try:
+        for process in extra:
+            process.start()
+        for event, process in zip(ready, extra, strict=True):
+            if not event.wait(60) or not process.is_alive():
+                raise SystemExit(f"{process.name} did not start")
+        print(
+            f"fedsocial serving {config.base_url} on http://{host}:{port}"
+            + (f" with {args.workers} processes" if extra else ""),
+            flush=True,
+        )
+        web.run_app(
+            create_app(config),
+            host=host,
+            port=port,
+            print=None,
+            access_log=None,
+            reuse_port=bool(extra) or None,
+        )
+    finally:
+        for process in extra:
+            process.terminate()
+        for process in extra:
+            process.join(10)
     return 0
+
+
+def serve_extra_process(
+    config: Config, host: str, port: int, parent: int, ready: EventLike
+) -> None:
+    """One more `serve --workers` process: HTTP only, no background workers (see cmd_serve).
+
+    Sets `ready` once it listens; stops on SIGTERM/SIGINT or when the parent process is gone.
+    """
+    import asyncio
+
+    from aiohttp import web
+
+    from fedsocial import appkeys
+    from fedsocial.app import create_app
+    from outbox.setup import RUN_WORKER
+
+    _log_to_stderr()
+    app = create_app(config)
+    app[appkeys.INBOX_WORKER_ENABLED] = False
+    app[RUN_WORKER] = False
+
+    async def run() -> None:
+        # handle_signals: SIGTERM/SIGINT end the loop with GracefulExit, cleaning up below.
+        runner = web.AppRunner(app, access_log=None, handle_signals=True)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, host, port, reuse_port=True).start()
+            ready.set()
+            while os.getppid() == parent:  # noqa: ASYNC110 - no event tells of a parent's death
+                await asyncio.sleep(1.0)
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(run())
 
 
 async def cmd_actor_add(args: argparse.Namespace) -> int:

@@ -1,0 +1,158 @@
+"""`fedsocial serve --workers N`: N processes on one port (SO_REUSEPORT), stopped together."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.integration.test_serve_process import CLI, free_port, write_config
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="SO_REUSEPORT spreading: Linux")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def _listening_inodes(port: int) -> set[str]:
+    """Inodes of the sockets listening on 127.0.0.1:port (state 0A in /proc/net/tcp)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1] == f"0100007F:{port:04X}" and fields[3] == "0A":
+            inodes.add(fields[9])
+    return inodes
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    return inodes
+
+
+async def _wait_served(base: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(400):
+            try:
+                async with session.get(f"{base}/.well-known/nodeinfo") as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.05)
+    raise AssertionError("the server did not answer")
+
+
+def _gone(pid: int, *, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return True
+        if state == "Z":  # exited, waiting for its parent to reap it
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _servers(proc: subprocess.Popen[bytes], port: int, *, expected: int) -> list[int]:
+    """The processes of the `serve` tree that hold a socket listening on the port, once there are
+    `expected` of them (the first process binds last: the extra ones may answer before it)."""
+    deadline = time.monotonic() + 20
+    while True:
+        listening = _listening_inodes(port)
+        tree = [proc.pid, *_children(proc.pid)]
+        found = [pid for pid in tree if _socket_inodes(pid) & listening]
+        if len(found) >= expected or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
+
+
+def _start(config: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [*CLI, "--config", str(config), "serve", "--workers", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def test_two_processes_listen_on_the_port_and_stop_with_the_first(tmp_path: Path) -> None:
+    # Given `fedsocial serve --workers 2` started as a real process
+    port = free_port()
+    config = write_config(tmp_path, port)
+    proc = _start(config)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        await _wait_served(base)
+        # Then two processes hold a listening socket on the one port
+        servers = _servers(proc, port, expected=2)
+        assert len(servers) == 2 and proc.pid in servers
+        # And requests on many fresh connections are all answered
+        for _ in range(20):
+            async with aiohttp.ClientSession() as session, session.get(f"{base}/users/carol") as r:
+                assert r.status == 200
+        # When the first process is asked to stop
+        extra = next(pid for pid in servers if pid != proc.pid)
+        proc.send_signal(signal.SIGTERM)
+        # Then it stops the other one too
+        assert proc.wait(20) == 0
+        assert _gone(extra, within=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
+async def test_the_extra_processes_stop_when_the_first_is_killed(tmp_path: Path) -> None:
+    # Given `fedsocial serve --workers 2`
+    port = free_port()
+    config = write_config(tmp_path, port)
+    proc = _start(config)
+    try:
+        await _wait_served(f"http://127.0.0.1:{port}")
+        extra = next(pid for pid in _servers(proc, port, expected=2) if pid != proc.pid)
+        # When the first process dies without cleaning up
+        proc.kill()
+        proc.wait(10)
+        # Then the other one notices and stops on its own
+        assert _gone(extra, within=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
+def test_workers_must_be_positive(tmp_path: Path) -> None:
+    config = write_config(tmp_path, free_port())
+    result = subprocess.run(
+        [*CLI, "--config", str(config), "serve", "--workers", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "must be 1 or more" in result.stderr
