@@ -30,19 +30,22 @@ class DomainBlocks:
         self._db = db
         self._clock = clock
         self._configured = frozenset(normalise_domain(d) for d in configured)
-        self._stored: frozenset[str] = frozenset()
+        self._blocked: frozenset[str] = self._configured
         self._loaded_at = float("-inf")
 
     async def refresh(self) -> None:
         """Re-read the blocks stored in the database now."""
-        self._stored = frozenset(await domain_blocks.list_all(self._db))
+        stored = await domain_blocks.list_all(self._db)
+        self._blocked = self._configured | frozenset(stored)
         self._loaded_at = self._clock.now()
 
     async def is_blocked(self, host_or_url: str) -> bool:
         """True when the host (or the host of the URL) or a parent domain is blocked."""
         if self._clock.now() - self._loaded_at > REFRESH_SECONDS:
             await self.refresh()
-        host = normalise_domain(host_or_url)
-        blocked = self._configured | self._stored
-        parts = host.split(".")
+        blocked = self._blocked
+        if not blocked:
+            # The usual case on the inbox hot path: nothing is blocked, nothing to parse.
+            return False
+        parts = normalise_domain(host_or_url).split(".")
         return any(".".join(parts[i:]) in blocked for i in range(len(parts)))
