@@ -30,6 +30,7 @@ lint: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python bench/footprint.py
 	$(BIN)/python bench/inbox.py
+	BENCH_SERVE_WORKERS=2 $(BIN)/python bench/inbox.py
 	$(BIN)/python bench/delivery.py
 
 clean:
