@@ -1,0 +1,177 @@
+"""Outbox layer: posting, editing and deleting notes, with mentions resolved like Mastodon."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from actors.local import LocalActor
+from fedsocial.activity_json import AS_PUBLIC, get_ids
+from fedsocial.clock import iso
+from fedsocial.errors import FedsocialError
+from outbox import compose
+from outbox.action_base import ActionBase
+from outbox.addressing import Visibility
+from outbox.compose import NoteDraft
+from outbox.text import ResolvedMention, extract_mentions
+
+
+class PostActions(ActionBase):
+    """Post, edit and delete notes."""
+
+    async def post(
+        self, actor: LocalActor, draft: NoteDraft, *, audience: Sequence[str] = ()
+    ) -> str:
+        """Publish a Note from `draft`; return its id.
+
+        Mentions in the text are resolved (local names directly, `@user@host` by WebFinger);
+        an unresolvable mention stays plain text. A reply mentions and cc's the replied-to
+        author and joins its conversation. `audience` adds actors to address (C2S clients
+        name them in to/cc): to `to` for a direct post, else to `cc`.
+        """
+        actor_id = self.urls.actor(actor.name)
+        mentions = await self.resolve_mentions(draft.text)
+        draft = dataclasses.replace(draft, mentions=mentions)
+        if draft.in_reply_to:
+            parent = await self.object_info(draft.in_reply_to)
+            draft = dataclasses.replace(
+                draft,
+                in_reply_to_author=parent.author,
+                conversation=draft.conversation or parent.conversation,
+            )
+            draft = await self._mention_replied_author(draft, actor_id=actor_id)
+        status_id = self.new_id()
+        object_id = self.urls.status(actor.name, status_id)
+        published = iso(self.clock.now())
+        if not draft.conversation:
+            draft = dataclasses.replace(draft, conversation=f"{object_id}#context")
+        note = self._note(actor, draft, object_id=object_id, published=published)
+        field = "to" if draft.visibility is Visibility.DIRECT else "cc"
+        present = set(note["to"]) | set(note["cc"])
+        note[field] = [*note[field], *(iri for iri in audience if iri not in present)]
+        create = compose.build_create(note, activity_id=self.activity_id(actor), actor_id=actor_id)
+        await self.send(actor, create)
+        return object_id
+
+    async def edit(self, actor: LocalActor, object_id: str, text: str) -> str:
+        """Replace the text of one of `actor`'s notes and send an Update with `updated`."""
+        row = await self._own_object(actor, object_id)
+        doc = row.document
+        draft = NoteDraft(
+            text=text,
+            visibility=Visibility(row.visibility),
+            content_warning=doc.get("summary") if isinstance(doc.get("summary"), str) else None,
+            language=next(iter(doc["contentMap"]), None)
+            if isinstance(doc.get("contentMap"), dict)
+            else None,
+            in_reply_to=row.in_reply_to,
+            in_reply_to_author=None,
+            mentions=await self.resolve_mentions(text),
+            conversation=row.conversation,
+        )
+        if row.in_reply_to:
+            # The edited reply keeps mentioning the replied-to author, as the original did.
+            try:
+                parent = await self.object_info(row.in_reply_to)
+            except FedsocialError:
+                pass  # the parent is gone: the edit still goes out, with the text's mentions
+            else:
+                draft = await self._mention_replied_author(
+                    dataclasses.replace(draft, in_reply_to_author=parent.author),
+                    actor_id=self.urls.actor(actor.name),
+                )
+        note = self._note(actor, draft, object_id=object_id, published=str(doc.get("published")))
+        # Keep the original audience (a reply's parent author stays cc'd).
+        note["to"], note["cc"] = doc.get("to", note["to"]), doc.get("cc", note["cc"])
+        # `updated` must move forward even within one second, or the edit would be ignored.
+        last = row.updated or row.published or 0.0
+        updated = iso(max(self.clock.now(), last + 1.0))
+        update = compose.build_update(
+            note,
+            activity_id=self.activity_id(actor),
+            actor_id=self.urls.actor(actor.name),
+            updated=updated,
+        )
+        await self.send(actor, update)
+        return str(update["id"])
+
+    async def delete(self, actor: LocalActor, object_id: str) -> str:
+        """Delete one of `actor`'s objects: a Tombstone stays at its id, a Delete goes out."""
+        row = await self._own_object(actor, object_id)
+        to = get_ids(row.document.get("to")) or [AS_PUBLIC]
+        cc = get_ids(row.document.get("cc"))
+        delete = compose.build_delete(
+            object_id,
+            activity_id=self.activity_id(actor),
+            actor_id=self.urls.actor(actor.name),
+            to=to,
+            cc=cc,
+        )
+        await self.send(actor, delete)
+        return str(delete["id"])
+
+    # --- relationships --------------------------------------------------------------------
+
+    async def resolve_mentions(self, text: str) -> tuple[ResolvedMention, ...]:
+        """Resolve each `@user` / `@user@host` in `text`; unknown ones are left out."""
+        found: list[ResolvedMention] = []
+        domain = self.urls.base.split("://", 1)[1]
+        for handle in extract_mentions(text):
+            user, _, host = handle.partition("@")
+            try:
+                if not host or host.lower() == domain:
+                    local = await self.local_actors.get(user.lower())
+                    if local is None or local.is_instance:
+                        continue
+                    actor_id = self.urls.actor(local.name)
+                    found.append(ResolvedMention(handle, actor_id, self.urls.profile(local.name)))
+                    continue
+                remote = await self.remote_actors.by_handle(f"@{handle}")
+            except FedsocialError:
+                continue  # an unknown account stays plain text, as on Mastodon
+            url = getattr(remote, "url", None)
+            found.append(
+                ResolvedMention(handle, remote.id, url if isinstance(url, str) else remote.id)
+            )
+        return tuple(found)
+
+    async def _mention_replied_author(self, draft: NoteDraft, *, actor_id: str) -> NoteDraft:
+        """Add the replied-to author to the draft's mentions (a Mention tag, not only cc).
+
+        Mastodon and others notify a reply's author from the Mention tags, so a reply that
+        only cc's its author arrives silently. A direct reply reaches only the people it names,
+        and a reply to oneself mentions nobody.
+        """
+        author = draft.in_reply_to_author
+        if author is None or author == actor_id or draft.visibility is Visibility.DIRECT:
+            return draft
+        if any(mention.actor_id == author for mention in draft.mentions):
+            return draft
+        try:
+            known = await self.remote_actors.get(author)
+        except FedsocialError:
+            return draft  # unreachable now: the author is still cc'd, just not tagged
+        if not known.preferred_username:
+            return draft
+        mention = ResolvedMention(
+            f"{known.preferred_username}@{known.domain}", known.id, known.url or known.id
+        )
+        return dataclasses.replace(draft, mentions=(*draft.mentions, mention))
+
+    def _note(
+        self, actor: LocalActor, draft: NoteDraft, *, object_id: str, published: str
+    ) -> dict[str, Any]:
+        note = compose.build_note(
+            draft,
+            object_id=object_id,
+            actor_id=self.urls.actor(actor.name),
+            followers_url=self.urls.followers(actor.name),
+            published=published,
+            url=f"{self.urls.profile(actor.name)}/{object_id.rsplit('/', 1)[-1]}",
+            tag_base_url=self.urls.tag_base,
+        )
+        note["replies"] = f"{object_id}/replies"
+        note["likes"] = f"{object_id}/likes"
+        note["shares"] = f"{object_id}/shares"
+        return note
