@@ -3,10 +3,8 @@
 `Publisher.send` is the single way an activity leaves a local actor. In one transaction it
 stores the object a Create/Update carries (or tombstones what a Delete removes), the activity
 (with ``@context``, without ``bto``/``bcc``, which are never shown to recipients) and one
-`deliveries` row per remote inbox. Local recipients then get the activity straight in the
-inbox queue (signer = the sender), a second short transaction because that table belongs to
-the inbox; a crash between the two loses only the local copy, which the sender's outbox still
-holds.
+`deliveries` row per remote inbox; local recipients get the activity straight in the inbox
+queue (signer = the sender) in the same transaction, so a crash loses nothing.
 """
 
 from __future__ import annotations
@@ -129,7 +127,7 @@ class Publisher:
             )
             for statement in self._home_timeline(sender, document, now=now):
                 await conn.execute(statement.sql, statement.params)
-        await self._store_local(sender, document, recipients, now=now)
+            await self._store_local(conn, sender, document, recipients, now=now)
         if recipients.remote_inboxes:
             self._on_queued()
         return recipients
@@ -211,7 +209,13 @@ class Publisher:
         return []
 
     async def _store_local(
-        self, sender: str, document: dict[str, Any], recipients: Recipients, *, now: float
+        self,
+        conn: Any,
+        sender: str,
+        document: dict[str, Any],
+        recipients: Recipients,
+        *,
+        now: float,
     ) -> None:
         if not recipients.local_inboxes:
             return
@@ -230,4 +234,4 @@ class Publisher:
             inbox=inbox,
             raw=json.dumps(document, ensure_ascii=False),
         )
-        await inbox_queue.store_many(self._db, [item], now=now)
+        await inbox_queue.store_in(conn, item, now=now)

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import aiosqlite
+
 from fedsocial.storage.database import Database, Row
 from fedsocial.storage.statements import Statement
 
@@ -76,6 +78,12 @@ def _params(item: NewActivity, now: float) -> tuple[Any, ...]:
 async def store(db: Database, item: NewActivity, *, now: float) -> bool:
     """Store one received activity; return False if its id was already stored (a duplicate)."""
     return await db.execute(_INSERT, _params(item, now)) > 0
+
+
+async def store_in(conn: aiosqlite.Connection, item: NewActivity, *, now: float) -> bool:
+    """Store one activity inside the caller's open transaction; False if it was a duplicate."""
+    cursor = await conn.execute(_INSERT, _params(item, now))
+    return cursor.rowcount > 0
 
 
 async def store_many(db: Database, items: Sequence[NewActivity], *, now: float) -> list[bool]:
