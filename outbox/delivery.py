@@ -171,8 +171,12 @@ class _Cycle:
         self._skip = await host_health.unavailable_hosts(db)
         for row in await self._d._probes(self._skip, self._now):
             self._scheduler.add(row)
-        await asyncio.gather(*(self._worker() for _ in range(self._d._workers)))
-        await self._flush()
+        try:
+            await asyncio.gather(*(self._worker() for _ in range(self._d._workers)))
+        finally:
+            # Record what was sent even when the server stops mid-run: a row that got a 2xx
+            # must never be sent again after a restart.
+            await asyncio.shield(self._flush())
         newly = await host_health.record_many(
             db, successes=self._successes, failures=self._failures, now=self._d._clock.now()
         )

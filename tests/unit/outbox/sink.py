@@ -6,6 +6,7 @@ real remote actor service can store them) and answers POSTs with a status tests 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +46,10 @@ class Sink:
     headers: dict[str, str] = field(default_factory=dict)
     runner: web.AppRunner | None = None
     port: int = 0
+    # When set, each POST is recorded, then held until the event is set (a slow peer).
+    hold: asyncio.Event | None = None
+    # Set once a POST has arrived, for tests that act while a delivery is in flight.
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def base(self) -> str:
@@ -79,6 +84,9 @@ class Sink:
         self.received.append(
             Received(request.path, json.loads(body), ok, key_id, request.headers.get("Date"))
         )
+        self.arrived.set()
+        if self.hold is not None:
+            await self.hold.wait()
         return web.Response(status=self.status, text="sink says hi", headers=self.headers)
 
     def actor_document(self, name: str, *, shared_inbox: bool) -> dict[str, Any]:

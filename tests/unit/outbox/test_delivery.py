@@ -3,6 +3,8 @@ every signature; outcomes, retries, final failures, unavailable hosts and restar
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -229,6 +231,33 @@ async def test_a_restart_resumes_the_queue(world: World) -> None:
     [row] = await deliveries.list_rows(world.alpha.db)
     assert row.state == "delivered" and row.attempts == 2
     assert [r.signature_ok for r in sink.received] == [True, True]
+
+
+async def test_deliveries_answered_before_a_stop_are_not_sent_again(world: World) -> None:
+    # Given one follower on a quick sink and one on a sink that holds its answer
+    quick, slow = world.sinks
+    slow.hold = asyncio.Event()
+    await _follower(world, quick, "ann", shared=False)
+    await _follower(world, slow, "bob", shared=False)
+    await _post(world)
+    assert world.alpha.app is not None
+    run = asyncio.create_task(outbox_of(world.alpha.app).drain())
+    await asyncio.wait_for(quick.arrived.wait(), 10)
+    await asyncio.wait_for(slow.arrived.wait(), 10)
+    # When the server stops while the slow delivery is still in flight
+    run.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await run
+    await world.alpha.stop()
+    slow.hold.set()
+    await world.alpha.start()
+    world.clock.advance(3600)
+    await drain(world.alpha)
+    # Then the answered delivery was recorded before the stop and is never sent again
+    assert len(quick.received) == 1
+    states = {row.inbox: row.state for row in await deliveries.list_rows(world.alpha.db)}
+    assert states[f"{quick.base}/users/ann/inbox"] == "delivered"
+    assert len(slow.received) == 2 and states[f"{slow.base}/users/bob/inbox"] == "delivered"
 
 
 async def test_followers_only_post_reaches_followers_only(world: World) -> None:
