@@ -233,31 +233,43 @@ async def test_a_restart_resumes_the_queue(world: World) -> None:
     assert [r.signature_ok for r in sink.received] == [True, True]
 
 
-async def test_deliveries_answered_before_a_stop_are_not_sent_again(world: World) -> None:
-    # Given one follower on a quick sink and one on a sink that holds its answer
-    quick, slow = world.sinks
+async def test_deliveries_answered_before_a_stop_are_not_sent_again(
+    start_instance: StartInstance,
+) -> None:
+    # Given an instance delivering one row at a time (so ann's answer is in before bob's
+    # request starts), ann on a quick sink and bob on a sink that holds its answer
+    clock = FixedClock()
+    beta = await start_instance("beta", clock=clock, federation={"delivery_workers": 1})
+    alice = await beta.add_actor("alice")
+    keys = {f"{alice}#main-key": await _key_of(beta, "alice")}
+    quick, slow = [await Sink(clock, keys.get).start() for _ in range(2)]
     slow.hold = asyncio.Event()
-    await _follower(world, quick, "ann", shared=False)
-    await _follower(world, slow, "bob", shared=False)
-    await _post(world)
-    assert world.alpha.app is not None
-    run = asyncio.create_task(outbox_of(world.alpha.app).drain())
-    await asyncio.wait_for(quick.arrived.wait(), 10)
-    await asyncio.wait_for(slow.arrived.wait(), 10)
-    # When the server stops while the slow delivery is still in flight
-    run.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await run
-    await world.alpha.stop()
-    slow.hold.set()
-    await world.alpha.start()
-    world.clock.advance(3600)
-    await drain(world.alpha)
-    # Then the answered delivery was recorded before the stop and is never sent again
-    assert len(quick.received) == 1
-    states = {row.inbox: row.state for row in await deliveries.list_rows(world.alpha.db)}
-    assert states[f"{quick.base}/users/ann/inbox"] == "delivered"
-    assert len(slow.received) == 2 and states[f"{slow.base}/users/bob/inbox"] == "delivered"
+    world = World(beta, clock, alice, [quick, slow])
+    try:
+        await _follower(world, quick, "ann", shared=False)
+        await _follower(world, slow, "bob", shared=False)
+        await _post(world)
+        assert beta.app is not None
+        run = asyncio.create_task(outbox_of(beta.app).drain())
+        await asyncio.wait_for(slow.arrived.wait(), 10)
+        # When the server stops while bob's delivery is still in flight
+        run.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await run
+        await beta.stop()
+        slow.hold.set()
+        await beta.start()
+        clock.advance(3600)
+        await drain(beta)
+        # Then ann's answered delivery was recorded before the stop and never sent again,
+        # while bob's unanswered one was retried
+        assert len(quick.received) == 1
+        states = {row.inbox: row.state for row in await deliveries.list_rows(beta.db)}
+        assert states[f"{quick.base}/users/ann/inbox"] == "delivered"
+        assert len(slow.received) == 2 and states[f"{slow.base}/users/bob/inbox"] == "delivered"
+    finally:
+        for sink in (quick, slow):
+            await sink.stop()
 
 
 async def test_followers_only_post_reaches_followers_only(world: World) -> None:
