@@ -50,6 +50,32 @@ def _from_row(row: Row) -> ObjectRow:
     )
 
 
+_UPSERT = (
+    "INSERT INTO objects (id, type, attributed_to, local, visibility, in_reply_to,"
+    " conversation, document, published, updated, deleted_at, created_at)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,NULL,?) ON CONFLICT (id) DO UPDATE SET"
+    " type = excluded.type, visibility = excluded.visibility,"
+    " in_reply_to = excluded.in_reply_to, conversation = excluded.conversation,"
+    " document = excluded.document, updated = excluded.updated"
+)
+
+
+def _upsert_params(obj: ObjectRow, *, now: float) -> tuple[Any, ...]:
+    return (
+        obj.id,
+        obj.type,
+        obj.attributed_to,
+        int(obj.local),
+        obj.visibility,
+        obj.in_reply_to,
+        obj.conversation,
+        json.dumps(obj.document, ensure_ascii=False),
+        obj.published,
+        obj.updated,
+        now,
+    )
+
+
 async def upsert(db: Database, obj: ObjectRow, *, now: float) -> bool:
     """Store an object, or replace it keeping the old version in the edit history.
 
@@ -79,25 +105,8 @@ async def upsert_in(conn: aiosqlite.Connection, obj: ObjectRow, *, now: float) -
             (obj.id, existing[0], now),
         )
     await conn.execute(
-        "INSERT INTO objects (id, type, attributed_to, local, visibility, in_reply_to,"
-        " conversation, document, published, updated, deleted_at, created_at)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,NULL,?) ON CONFLICT (id) DO UPDATE SET"
-        " type = excluded.type, visibility = excluded.visibility,"
-        " in_reply_to = excluded.in_reply_to, conversation = excluded.conversation,"
-        " document = excluded.document, updated = excluded.updated",
-        (
-            obj.id,
-            obj.type,
-            obj.attributed_to,
-            int(obj.local),
-            obj.visibility,
-            obj.in_reply_to,
-            obj.conversation,
-            json.dumps(obj.document, ensure_ascii=False),
-            obj.published,
-            obj.updated,
-            now,
-        ),
+        _UPSERT,
+        _upsert_params(obj, now=now),
     )
     return True
 
@@ -165,28 +174,9 @@ def upsert_statements(obj: ObjectRow, *, now: float) -> list[Statement]:
             (now, obj.id, incoming_at),
         ),
         Statement(
-            "INSERT INTO objects (id, type, attributed_to, local, visibility, in_reply_to,"
-            " conversation, document, published, updated, deleted_at, created_at)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,NULL,?) ON CONFLICT (id) DO UPDATE SET"
-            " type = excluded.type, visibility = excluded.visibility,"
-            " in_reply_to = excluded.in_reply_to, conversation = excluded.conversation,"
-            " document = excluded.document, updated = excluded.updated"
-            " WHERE objects.deleted_at IS NULL"
+            _UPSERT + " WHERE objects.deleted_at IS NULL"
             " AND coalesce(objects.updated, objects.published, 0) < ?",
-            (
-                obj.id,
-                obj.type,
-                obj.attributed_to,
-                int(obj.local),
-                obj.visibility,
-                obj.in_reply_to,
-                obj.conversation,
-                json.dumps(obj.document, ensure_ascii=False),
-                obj.published,
-                obj.updated,
-                now,
-                incoming_at,
-            ),
+            (*_upsert_params(obj, now=now), incoming_at),
         ),
     ]
 
