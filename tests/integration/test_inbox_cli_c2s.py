@@ -4,7 +4,6 @@ follow requests — through the `fedsocial` command and HTTP, against a live ins
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +15,6 @@ from fedsocial.storage import follows
 from tests.conftest import StartInstance
 from tests.fixtures.inbox.peer import Peer, PeerActor, load_payload
 from tests.harness import Instance, drain
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[Peer]:
-    server = await Peer().start()
-    yield server
-    await server.stop()
 
 
 @pytest.fixture

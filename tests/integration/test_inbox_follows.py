@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from actors.state import local_actors
@@ -12,13 +10,6 @@ from outbox.service import outbox_of
 from tests.conftest import StartInstance
 from tests.fixtures.inbox.peer import Peer, PeerActor, load_payload
 from tests.harness import Instance, drain
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[Peer]:
-    server = await Peer().start()
-    yield server
-    await server.stop()
 
 
 @pytest.fixture

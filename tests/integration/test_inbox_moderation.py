@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -23,13 +22,6 @@ from fedsocial.storage import (
 from tests.conftest import StartInstance
 from tests.fixtures.inbox.peer import Peer, PeerActor, load_payload, local_post
 from tests.harness import Instance, drain
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[Peer]:
-    server = await Peer().start()
-    yield server
-    await server.stop()
 
 
 @pytest.fixture

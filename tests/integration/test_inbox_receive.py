@@ -16,13 +16,6 @@ from tests.harness import Instance
 
 
 @pytest.fixture
-async def peer() -> AsyncIterator[Peer]:
-    server = await Peer().start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 async def alpha(start_instance: StartInstance) -> Instance:
     instance = await start_instance(
         "alpha", moderation=ModerationConfig(blocked_domains=("blocked.example",))

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from aiohttp import web
 
 from fedsocial import appkeys
@@ -18,13 +16,6 @@ from inbox.retry import BACKOFF_SECONDS, MAX_ATTEMPTS
 from tests.conftest import StartInstance
 from tests.fixtures.inbox.peer import Peer, PeerActor, load_payload
 from tests.harness import Instance, drain
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[Peer]:
-    server = await Peer().start()
-    yield server
-    await server.stop()
 
 
 async def start_with_paused_worker(instance: Instance) -> None:
