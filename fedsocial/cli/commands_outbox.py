@@ -117,44 +117,27 @@ async def _post(command: OutboxCommand, args: argparse.Namespace) -> str:
     return await command.outbox.post(await command.actor(args.name), draft)
 
 
-async def _follow(command: OutboxCommand, args: argparse.Namespace) -> str:
-    target = await command.actor_id(args.target)
-    return await command.outbox.follow(await command.actor(args.name), target)
+def _on_actor(method: str) -> Action:
+    """An action taking `NAME HANDLE_OR_URL`: the target is resolved, then `Outbox.<method>`."""
+
+    async def action(command: OutboxCommand, args: argparse.Namespace) -> str:
+        target = await command.actor_id(args.target)
+        result: str = await getattr(command.outbox, method)(await command.actor(args.name), target)
+        return result
+
+    return action
 
 
-async def _unfollow(command: OutboxCommand, args: argparse.Namespace) -> str:
-    target = await command.actor_id(args.target)
-    return await command.outbox.unfollow(await command.actor(args.name), target)
+def _on_object(method: str) -> Action:
+    """An action taking `NAME URL`: `Outbox.<method>` on the object at URL."""
 
+    async def action(command: OutboxCommand, args: argparse.Namespace) -> str:
+        result: str = await getattr(command.outbox, method)(
+            await command.actor(args.name), args.url
+        )
+        return result
 
-async def _block(command: OutboxCommand, args: argparse.Namespace) -> str:
-    target = await command.actor_id(args.target)
-    return await command.outbox.block(await command.actor(args.name), target)
-
-
-async def _unblock(command: OutboxCommand, args: argparse.Namespace) -> str:
-    target = await command.actor_id(args.target)
-    return await command.outbox.unblock(await command.actor(args.name), target)
-
-
-async def _like(command: OutboxCommand, args: argparse.Namespace) -> str:
-    return await command.outbox.like(await command.actor(args.name), args.url)
-
-
-async def _unlike(command: OutboxCommand, args: argparse.Namespace) -> str:
-    return await command.outbox.unlike(await command.actor(args.name), args.url)
-
-
-async def _boost(command: OutboxCommand, args: argparse.Namespace) -> str:
-    return await command.outbox.boost(await command.actor(args.name), args.url)
-
-
-async def _unboost(command: OutboxCommand, args: argparse.Namespace) -> str:
-    return await command.outbox.unboost(await command.actor(args.name), args.url)
-
-
-async def _delete(command: OutboxCommand, args: argparse.Namespace) -> str:
-    return await command.outbox.delete(await command.actor(args.name), args.url)
+    return action
 
 
 async def _edit(command: OutboxCommand, args: argparse.Namespace) -> str:
@@ -249,10 +232,10 @@ def register(sub: Any) -> None:
     post.set_defaults(func=_runner(_post))
 
     for verb, action, what in (
-        ("follow", _follow, "follow an actor"),
-        ("unfollow", _unfollow, "stop following an actor"),
-        ("block", _block, "block an actor"),
-        ("unblock", _unblock, "lift a block"),
+        ("follow", _on_actor("follow"), "follow an actor"),
+        ("unfollow", _on_actor("unfollow"), "stop following an actor"),
+        ("block", _on_actor("block"), "block an actor"),
+        ("unblock", _on_actor("unblock"), "lift a block"),
         ("move", _move, "move this account to another (the target must alias it)"),
     ):
         parser = sub.add_parser(verb, help=what)
@@ -261,11 +244,11 @@ def register(sub: Any) -> None:
         parser.set_defaults(func=_runner(action))
 
     for verb, action, what in (
-        ("like", _like, "like an object"),
-        ("unlike", _unlike, "take a like back"),
-        ("boost", _boost, "boost (announce) an object"),
-        ("unboost", _unboost, "take a boost back"),
-        ("delete", _delete, "delete one of your objects"),
+        ("like", _on_object("like"), "like an object"),
+        ("unlike", _on_object("unlike"), "take a like back"),
+        ("boost", _on_object("boost"), "boost (announce) an object"),
+        ("unboost", _on_object("unboost"), "take a boost back"),
+        ("delete", _on_object("delete"), "delete one of your objects"),
     ):
         parser = sub.add_parser(verb, help=what)
         parser.add_argument("name")
