@@ -47,10 +47,44 @@ def peak_rss_mb(pid: int) -> float:
     raise RuntimeError("no VmHWM")
 
 
+def children(pid: int) -> list[int]:
+    """The pids of a process's child processes (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+                continue
+            if parent == pid:
+                found.append(int(entry.name))
+    return found
+
+
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far, in seconds (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time a process and its child processes have used so far (Linux /proc).
+
+    Children count while they run (`serve --workers N` starts N - 1 of them).
+    """
+    total = 0.0
+    for candidate in [pid, *children(pid)]:
+        try:
+            fields = Path(f"/proc/{candidate}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def tree_peak_rss_mb(pid: int) -> float:
+    """The peak resident memory of a process plus that of each of its children, in MB."""
+    total = 0.0
+    for candidate in [pid, *children(pid)]:
+        try:
+            total += peak_rss_mb(candidate)
+        except FileNotFoundError:
+            continue
+    return total
 
 
 def busy_cpu() -> float:

@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent))
 
-from _common import CLI, free_port, median, verdict, write_config
+from _common import CLI, cpu_seconds, free_port, median, verdict, write_config
 
 from fedsocial.crypto.cavage import sign_cavage
 from fedsocial.crypto.http_request import HttpRequestParts
@@ -256,34 +256,6 @@ def wait_until_served(port: int) -> None:
         except OSError:
             time.sleep(0.05)
     raise RuntimeError("the server did not start")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process and its child processes have used so far (Linux /proc).
-
-    Children count while they run (`serve --workers N` starts N - 1 of them).
-    """
-    total = 0.0
-    for candidate in [pid, *_children(pid)]:
-        try:
-            fields = Path(f"/proc/{candidate}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
-                continue
-            if parent == pid:
-                found.append(int(entry.name))
-    return found
 
 
 async def measure(

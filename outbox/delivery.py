@@ -10,6 +10,10 @@ Unavailable hosts (see `fedsocial.storage.host_health`) are skipped: their rows 
 with their attempts untouched, so a host that comes back gets its backlog. Once per
 `PROBE_INTERVAL` the oldest due row of each unavailable host is tried as a probe; a 2xx makes
 the host available again (so does `host_health.record_success`, e.g. when it sends us something).
+
+With `serve --workers N` each process has a `Deliverer` for its own `Shard` of the hosts (see
+`fedsocial.storage.shards`), so signing and sending spread over N cores and each host is still
+delivered to by one process only.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from fedsocial.federation.signing import SigningKey
 from fedsocial.storage import deliveries, host_health
 from fedsocial.storage.database import Database
 from fedsocial.storage.deliveries import DeliveryRow, Outcome
+from fedsocial.storage.shards import WHOLE, Shard
 from outbox.retry import Jitter, Verdict, classify_status, decide
 from outbox.scheduler import HostScheduler
 
@@ -92,6 +97,7 @@ class Deliverer:
         workers: int,
         per_host: int,
         jitter: Jitter,
+        shard: Shard = WHOLE,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -100,6 +106,7 @@ class Deliverer:
         self._workers = workers
         self._per_host = per_host
         self._jitter = jitter
+        self._shard = shard
         # One cycle at a time: the background worker and an explicit drain never overlap,
         # so no row can be taken twice.
         self._cycle_lock = asyncio.Lock()
@@ -168,7 +175,8 @@ class _Cycle:
 
     async def run(self) -> int:
         db = self._d._db
-        self._skip = await host_health.unavailable_hosts(db)
+        shard = self._d._shard
+        self._skip = [h for h in await host_health.unavailable_hosts(db) if shard.owns(h)]
         for row in await self._d._probes(self._skip, self._now):
             self._scheduler.add(row)
         try:
@@ -219,6 +227,7 @@ class _Cycle:
                 after_id=self._cursor,
                 limit=BATCH_SIZE,
                 skip_hosts=self._skip,
+                shard=self._d._shard,
             )
             if len(rows) < BATCH_SIZE:
                 self._exhausted = True

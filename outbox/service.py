@@ -1,7 +1,8 @@
 """Outbox layer: the `Outbox` service — publish activities of local actors and deliver them.
 
 `Outbox` works in the server (with a poster, it delivers; a background task polls the queue at
-least every second and wakes at once when something is queued here) and in a CLI process
+least every second, wakes at once when something is queued here, and within a tenth of a second
+when another process commits to the database) and in a CLI process
 (without a poster: it only stores and queues, and the running server delivers). The
 high-level actions (post, follow, like, …) live in `outbox.actions`.
 """
@@ -25,6 +26,7 @@ from fedsocial.config import Config
 from fedsocial.federation.signing import SigningKey
 from fedsocial.storage import follows
 from fedsocial.storage.database import Database
+from fedsocial.storage.shards import WHOLE, Shard
 from fedsocial.urls import Urls
 from outbox import compose
 from outbox.actions import OutboxActions
@@ -38,6 +40,8 @@ from outbox.signing import sign_activity
 log = logging.getLogger("fedsocial.outbox")
 
 POLL_SECONDS = 1.0
+# How often the worker asks SQLite whether another process committed (a cheap PRAGMA).
+CHANGE_CHECK_SECONDS = 0.1
 ObjectFetcher = Callable[[str], Awaitable[dict[str, Any]]]
 
 
@@ -62,6 +66,7 @@ class Outbox(OutboxActions):
         fetch_object: ObjectFetcher | None = None,
         jitter: Jitter | None = None,
         domain_blocks: DomainBlockList | None = None,
+        delivery_shard: Shard = WHOLE,
     ) -> None:
         self.db = db
         self.urls = urls
@@ -99,6 +104,7 @@ class Outbox(OutboxActions):
                 workers=config.federation.delivery_workers,
                 per_host=config.federation.delivery_per_host,
                 jitter=jitter or system_jitter(),
+                shard=delivery_shard,
             )
         )
 
@@ -213,17 +219,37 @@ class Outbox(OutboxActions):
         return attempted + background
 
     async def run_forever(self) -> None:
-        """The background worker: deliver what is due, then wait for new work or a second."""
+        """The background worker: deliver what is due, then wait for new work or a second.
+
+        New work is something queued in this process, or a commit by another process (the CLI,
+        another `serve --workers` process), noticed within `CHANGE_CHECK_SECONDS`.
+        """
         while True:
+            version = None
             try:
+                # Read before the round, so a commit made while it runs still wakes the next.
+                version = await self.db.data_version()
                 if self._deliverer is not None:
                     self._background_attempted += await self._deliverer.run_due()
             except Exception:
                 # The worker must outlive a database hiccup; the next round retries.
                 log.exception("delivery round failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=POLL_SECONDS)
+            await self._wait_for_work(version)
             self._wake.clear()
+
+    async def _wait_for_work(self, version: int | None) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + POLL_SECONDS
+        while (left := deadline - loop.time()) > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=min(left, CHANGE_CHECK_SECONDS))
+                return
+            try:
+                if version is not None and await self.db.data_version() != version:
+                    return
+            except Exception:
+                log.exception("checking the database for new deliveries failed")
+                return
 
     async def _key_for(self, sender: str) -> SigningKey | None:
         name = self.urls.local_actor_name(sender)

@@ -17,12 +17,16 @@ from aiohttp import web
 from actors.state import local_actors
 from fedsocial import appkeys
 from fedsocial.federation.setup import domain_blocks, http_client
+from fedsocial.storage.shards import WHOLE, Shard
 from outbox.recipients import ActorDirectory
 from outbox.routes import setup_routes
 from outbox.service import Outbox
 
 # Set to False (before start) to run an app without the background delivery worker.
 RUN_WORKER = web.AppKey("outbox_run_worker", bool)
+# Which part of the delivery queue this process delivers (`serve --workers N` sets one per
+# process); the whole queue when unset.
+DELIVERY_SHARD = web.AppKey("outbox_delivery_shard", Shard)
 
 
 def build_outbox(app: web.Application) -> Outbox:
@@ -38,6 +42,7 @@ def build_outbox(app: web.Application) -> Outbox:
         poster=http,
         fetch_object=http.fetch_json,
         domain_blocks=domain_blocks(app),
+        delivery_shard=app.get(DELIVERY_SHARD, WHOLE),
     )
 
 

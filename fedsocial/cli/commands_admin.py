@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from fedsocial.cli.context import config_of, open_context
 from fedsocial.config import Config
+from fedsocial.storage.shards import Shard
 
 
 class EventLike(Protocol):
@@ -32,8 +33,8 @@ def register(sub: Any) -> None:
         type=_positive,
         default=1,
         metavar="N",
-        help="processes answering HTTP on the one port (SO_REUSEPORT, Linux); the first also "
-        "applies the inbox and delivers (default 1)",
+        help="processes answering HTTP on the one port (SO_REUSEPORT, Linux); each delivers to "
+        "its share of the remote hosts, the first also applies the inbox (default 1)",
     )
     serve.set_defaults(func=cmd_serve)
 
@@ -100,9 +101,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     With `--workers N` (N > 1), N processes listen on the same port with SO_REUSEPORT (the
     kernel spreads connections among them), each with its own event loop, SQLite connection
-    and inbox batch writer. Only the first (this) process runs the inbox worker and the
-    delivery worker; the others store what they receive and the first applies it (it polls the
-    table at least every second). The extra processes stop when this one does.
+    and inbox batch writer. Only the first (this) process runs the inbox worker; the others
+    store what they receive and the first applies it (it polls the table at least every
+    second). Every process runs a delivery worker for its own shard of the remote hosts, so
+    signing and sending use N cores while each host is still delivered to by one process. The
+    extra processes stop when this one does.
     """
     import asyncio
     import multiprocessing
@@ -110,6 +113,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from fedsocial.app import create_app
+    from outbox.setup import DELIVERY_SHARD
 
     _log_to_stderr()
     for line in asyncio.run(initialise(args)):
@@ -123,7 +127,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     extra = [
         spawn.Process(
             target=serve_extra_process,
-            args=(config, host, port, os.getpid(), event),
+            args=(config, host, port, os.getpid(), event, Shard(index, args.workers)),
             name=f"fedsocial-serve-{index}",
             daemon=True,
         )
@@ -140,8 +144,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             + (f" with {args.workers} processes" if extra else ""),
             flush=True,
         )
+        app = create_app(config)
+        app[DELIVERY_SHARD] = Shard(0, args.workers)
         web.run_app(
-            create_app(config),
+            app,
             host=host,
             port=port,
             print=None,
@@ -157,9 +163,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def serve_extra_process(
-    config: Config, host: str, port: int, parent: int, ready: EventLike
+    config: Config, host: str, port: int, parent: int, ready: EventLike, shard: Shard
 ) -> None:
-    """One more `serve --workers` process: HTTP only, no background workers (see cmd_serve).
+    """One more `serve --workers` process: HTTP, and delivery to the hosts of `shard`; no inbox
+    worker (see cmd_serve).
 
     Sets `ready` once it listens; stops on SIGTERM/SIGINT or when the parent process is gone.
     """
@@ -169,12 +176,12 @@ def serve_extra_process(
 
     from fedsocial import appkeys
     from fedsocial.app import create_app
-    from outbox.setup import RUN_WORKER
+    from outbox.setup import DELIVERY_SHARD
 
     _log_to_stderr()
     app = create_app(config)
     app[appkeys.INBOX_WORKER_ENABLED] = False
-    app[RUN_WORKER] = False
+    app[DELIVERY_SHARD] = shard
 
     async def run() -> None:
         # handle_signals: SIGTERM/SIGINT end the loop with GracefulExit, cleaning up below.

@@ -19,6 +19,7 @@ from typing import Any, TypeVar, cast
 import aiosqlite
 
 from fedsocial.errors import SchemaTooNewError, StorageError
+from fedsocial.storage import shards
 
 _MIGRATION_RE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
@@ -70,6 +71,9 @@ class Database:
             await conn.execute("PRAGMA synchronous=NORMAL")
             await conn.execute("PRAGMA busy_timeout=5000")
             await conn.execute("PRAGMA foreign_keys=ON")
+            await conn.create_function(
+                shards.SQL_FUNCTION, 2, shards.host_shard, deterministic=True
+            )
             if migrate:
                 await db.migrate()
             else:
@@ -206,3 +210,9 @@ class Database:
         """Run a query and return the first column of its first row, or None."""
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
+
+    async def data_version(self) -> int:
+        """A number that changes whenever another connection (another process: `serve
+        --workers`, the CLI) commits to the database file; this connection's own commits leave
+        it as it is."""
+        return int(await self.fetchval("PRAGMA data_version"))

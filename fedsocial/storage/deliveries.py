@@ -14,6 +14,7 @@ from typing import Any
 import aiosqlite
 
 from fedsocial.storage.database import Database, Row
+from fedsocial.storage.shards import SQL_FUNCTION, WHOLE, Shard
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -109,14 +110,23 @@ async def due(
     after_id: int = 0,
     limit: int = 500,
     skip_hosts: Sequence[str] = (),
+    shard: Shard = WHOLE,
 ) -> list[DeliveryRow]:
-    """Pending rows due at `now` with an id above `after_id`, in id order, hosts skipped."""
+    """Pending rows due at `now` with an id above `after_id`, in id order, hosts skipped; only
+    rows of hosts that `shard` owns."""
     skip = ",".join("?" * len(skip_hosts))
     where_skip = f" AND host NOT IN ({skip})" if skip_hosts else ""
+    where_shard = "" if shard.whole else f" AND {SQL_FUNCTION}(host, ?) = ?"
     rows = await db.fetchall(
         "SELECT * FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?"
-        f" AND id > ?{where_skip} ORDER BY id LIMIT ?",
-        (now, after_id, *skip_hosts, limit),
+        f" AND id > ?{where_skip}{where_shard} ORDER BY id LIMIT ?",
+        (
+            now,
+            after_id,
+            *skip_hosts,
+            *(() if shard.whole else (shard.count, shard.index)),
+            limit,
+        ),
     )
     return [_from_row(r) for r in rows]
 

@@ -7,12 +7,17 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 
+from actors.remote import remote_actors
 from actors.state import local_actors
+from fedsocial.clock import SystemClock
 from fedsocial.storage import deliveries, follows, objects, tokens
+from outbox import service as outbox_service
 from outbox.service import outbox_of
 from tests.conftest import StartInstance
 from tests.harness import Instance, drain
+from tests.unit.outbox.sink import Sink
 
 
 async def _token(instance: Instance, name: str) -> str:
@@ -183,3 +188,31 @@ async def test_cli_move_to_an_account_on_another_instance(
     bob = beta.actor_id("bob")
     assert await follows.get_state(beta.db, bob, dora) == "accepted"
     assert await follows.get_state(beta.db, bob, amy) is None
+
+
+async def test_the_server_notices_a_cli_post_without_waiting_for_its_poll(
+    start_instance: StartInstance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a running server whose delivery worker would poll only once an hour
+    monkeypatch.setattr(outbox_service, "POLL_SECONDS", 3600.0)
+    alpha = await start_instance("alpha")
+    amy = await alpha.add_actor("amy")
+    assert alpha.app is not None
+    key = (await local_actors(alpha.app).require("amy")).rsa_key.public_key()
+    sink = await Sink(SystemClock(), {f"{amy}#main-key": key}.get).start()
+    try:
+        follower = await remote_actors(alpha.app).store(
+            sink.actor_document("ann", shared_inbox=False)
+        )
+        await follows.upsert(alpha.db, follower.id, amy, activity_id=None, state="accepted", now=0)
+        # When amy posts from the CLI, another process with its own database connection
+        code, _, err = await _cli(
+            "--config", str(_write_config(alpha, tmp_path)), "post", "amy", "hi"
+        )
+        assert code == 0, err
+        # Then the server sees the other process's commit and delivers without being drained
+        await asyncio.wait_for(sink.arrived.wait(), timeout=20)
+        assert [r.path for r in sink.received] == ["/users/ann/inbox"]
+        assert sink.received[0].signature_ok
+    finally:
+        await sink.stop()
