@@ -32,6 +32,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/inbox.py
 	BENCH_SERVE_WORKERS=2 $(BIN)/python bench/inbox.py
 	$(BIN)/python bench/delivery.py
+	BENCH_SERVE_WORKERS=2 $(BIN)/python bench/delivery.py
 
 clean:
 	rm -rf $(VENV) *.egg-info
