@@ -172,6 +172,7 @@ class _Cycle:
         self._successes: set[str] = set()
         self._failures: set[str] = set()
         self._attempted = 0
+        self._delivered = 0
 
     async def run(self) -> int:
         db = self._d._db
@@ -190,6 +191,15 @@ class _Cycle:
         )
         for host in sorted(newly):
             log.warning("host %s failed on 7 distinct days: marked unavailable", host)
+        if self._attempted:
+            shard = self._d._shard
+            log.info(
+                "deliveries: %d attempted, %d delivered (hosts of shard %d of %d)",
+                self._attempted,
+                self._delivered,
+                shard.index + 1,
+                shard.count,
+            )
         return self._attempted
 
     async def _worker(self) -> None:
@@ -268,6 +278,7 @@ class _Cycle:
             final=attempt.final,
         )
         if decision.verdict is Verdict.DELIVERED:
+            self._delivered += 1
             self._successes.add(row.host)
             state, next_at, error = deliveries.DELIVERED, row.next_attempt_at, None
         elif decision.verdict is Verdict.RETRY:

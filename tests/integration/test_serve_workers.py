@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -13,7 +14,14 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from fedsocial.clock import SystemClock
+from fedsocial.crypto.keys import load_public_key
+from fedsocial.storage import follows, remote_actors
+from fedsocial.storage.database import Database
+from fedsocial.storage.remote_actors import RemoteActorRow
+from fedsocial.storage.shards import host_shard
 from tests.integration.test_serve_process import CLI, free_port, write_config
+from tests.unit.outbox.sink import Sink
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="SO_REUSEPORT spreading: Linux")
 
@@ -80,13 +88,13 @@ def _gone(pid: int, *, within: float) -> bool:
     return False
 
 
-def _servers(proc: subprocess.Popen[bytes], port: int, *, expected: int) -> list[int]:
+def _servers(pid: int, port: int, *, expected: int) -> list[int]:
     """The processes of the `serve` tree that hold a socket listening on the port, once there are
     `expected` of them (the first process binds last: the extra ones may answer before it)."""
     deadline = time.monotonic() + 20
     while True:
         listening = _listening_inodes(port)
-        tree = [proc.pid, *_children(proc.pid)]
+        tree = [pid, *_children(pid)]
         found = [pid for pid in tree if _socket_inodes(pid) & listening]
         if len(found) >= expected or time.monotonic() > deadline:
             return found
@@ -110,7 +118,7 @@ async def test_two_processes_listen_on_the_port_and_stop_with_the_first(tmp_path
         base = f"http://127.0.0.1:{port}"
         await _wait_served(base)
         # Then two processes hold a listening socket on the one port
-        servers = _servers(proc, port, expected=2)
+        servers = _servers(proc.pid, port, expected=2)
         assert len(servers) == 2 and proc.pid in servers
         # And requests on many fresh connections are all answered
         for _ in range(20):
@@ -135,7 +143,7 @@ async def test_the_extra_processes_stop_when_the_first_is_killed(tmp_path: Path)
     proc = _start(config)
     try:
         await _wait_served(f"http://127.0.0.1:{port}")
-        extra = next(pid for pid in _servers(proc, port, expected=2) if pid != proc.pid)
+        extra = next(pid for pid in _servers(proc.pid, port, expected=2) if pid != proc.pid)
         # When the first process dies without cleaning up
         proc.kill()
         proc.wait(10)
@@ -156,3 +164,95 @@ def test_workers_must_be_positive(tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 2 and "must be 1 or more" in result.stderr
+
+
+async def _cli(config: Path, *args: str) -> int:
+    proc = await asyncio.create_subprocess_exec(
+        *CLI, "--config", str(config), *args,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    return await asyncio.wait_for(proc.wait(), 60)
+
+
+def _delivering_config(folder: Path, port: int) -> Path:
+    path = folder / "delivering.toml"
+    path.write_text(
+        f'[instance]\ndomain = "127.0.0.1:{port}"\nscheme = "http"\n'
+        f'[server]\nport = {port}\n[storage]\ndatabase = "db.sqlite3"\n'
+        '[first_actor]\nname = "carol"\n'
+        "[federation]\nallow_private_addresses = true\nallow_http = true\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+async def _add_followers(database: Path, followee: str, sinks: list[Sink]) -> None:
+    """Two cached followers per sink, with a shared inbox on every other sink."""
+    db = await Database.open(str(database))
+    try:
+        for index, sink in enumerate(sinks):
+            for name in ("ann", "bob"):
+                doc = sink.actor_document(name, shared_inbox=index % 2 == 0)
+                shared = doc.get("endpoints", {}).get("sharedInbox")
+                row = RemoteActorRow(
+                    doc["id"], "Person", name, f"127.0.0.1:{sink.port}", doc["inbox"], shared,
+                    doc["followers"], None, doc, None, time.time(),
+                )  # fmt: skip
+                await remote_actors.save(db, row, [])
+                await follows.upsert(
+                    db, doc["id"], followee, activity_id=None, state="accepted", now=0
+                )
+    finally:
+        await db.close()
+
+
+async def test_both_processes_deliver_a_cli_post_each_inbox_once(tmp_path: Path) -> None:
+    # Given an initialised instance and its first actor's public key
+    port = free_port()
+    config = _delivering_config(tmp_path, port)
+    assert await _cli(config, "init") == 0
+    database = tmp_path / "db.sqlite3"
+    carol = f"http://127.0.0.1:{port}/users/carol"
+    with sqlite3.connect(database) as conn:
+        [(pem,)] = conn.execute("SELECT rsa_public_pem FROM local_actors WHERE name = 'carol'")
+    keys = {f"{carol}#main-key": load_public_key(pem)}
+    # And followers on loopback sinks whose hosts fall in both shards of two processes
+    sinks: list[Sink] = []
+    while min(sum(host_shard(f"127.0.0.1:{s.port}", 2) == k for s in sinks) for k in (0, 1)) < 2:
+        sinks.append(await Sink(SystemClock(), keys.get).start())
+    log = tmp_path / "serve.log"
+    try:
+        await _add_followers(database, carol, sinks)
+        # When `serve --workers 2` runs and carol posts from the CLI
+        with log.open("w") as err:
+            proc = await asyncio.create_subprocess_exec(
+                *CLI, "--config", str(config), "serve", "--workers", "2",
+                stdout=asyncio.subprocess.DEVNULL, stderr=err,
+            )  # fmt: skip
+        try:
+            await _wait_served(f"http://127.0.0.1:{port}")
+            assert len(_servers(proc.pid, port, expected=2)) == 2
+            assert await _cli(config, "post", "carol", "hello, both processes") == 0
+            # Then every inbox gets it exactly once, with a valid signature
+            expected = {
+                (s.port, p)
+                for i, s in enumerate(sinks)
+                for p in (["/inbox"] if i % 2 == 0 else ["/users/ann/inbox", "/users/bob/inbox"])
+            }
+            for _ in range(400):
+                if sum(len(s.received) for s in sinks) >= len(expected):
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.3)  # a late duplicate would show up here
+            got = [(s.port, r.path) for s in sinks for r in s.received]
+            assert sorted(got) == sorted(expected)
+            assert all(r.signature_ok for s in sinks for r in s.received)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(proc.wait(), 20)
+        # And each of the two processes delivered its own share of the hosts
+        text = log.read_text()
+        assert "hosts of shard 1 of 2" in text and "hosts of shard 2 of 2" in text, text
+    finally:
+        for sink in sinks:
+            await sink.stop()
