@@ -44,7 +44,7 @@ def register(sub: Any) -> None:
     create.add_argument("--label", default="")
     create.set_defaults(func=cmd_token_create)
     revoke = token_sub.add_parser("revoke", help="revoke a token")
-    revoke.add_argument("token")
+    revoke.add_argument("token", help="the token (put -- before a token starting with -)")
     revoke.set_defaults(func=cmd_token_revoke)
 
     domain = sub.add_parser("domain", help="instance-wide domain blocks")

@@ -7,6 +7,10 @@ import secrets
 
 from fedsocial.storage.database import Database
 
+# Tokens start with a fixed prefix: it tells what a leaked string is (secret scanners look for
+# such prefixes), and a token never starts with "-", which a command line would read as an option.
+TOKEN_PREFIX = "fst_"
+
 
 def hash_token(token: str) -> str:
     """The stored form of a token."""
@@ -14,8 +18,9 @@ def hash_token(token: str) -> str:
 
 
 async def create(db: Database, actor_name: str, *, now: float, label: str = "") -> str:
-    """Create a token for a local actor and return it; only its hash is stored."""
-    token = secrets.token_urlsafe(32)
+    """Create a token for a local actor and return it (``fst_`` and 43 URL-safe characters);
+    only its hash is stored."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     await db.execute(
         "INSERT INTO tokens (token_hash, actor_name, label, created_at) VALUES (?,?,?,?)",
         (hash_token(token), actor_name, label, now),

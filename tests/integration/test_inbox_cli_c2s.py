@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from fedsocial.cli import build_parser
-from fedsocial.storage import follows
+from fedsocial.storage import follows, tokens
 from tests.conftest import StartInstance
 from tests.fixtures.inbox.peer import Peer, PeerActor, load_payload
 from tests.harness import Instance, drain
@@ -159,3 +159,28 @@ async def test_follow_request_accepted_from_the_cli(
     assert await follows.get_state(alpha.db, bob.id, carla) == "accepted"
     accepts = [a for a in peer.received if a.get("type") == "Accept"]
     assert len(accepts) == 1 and accepts[0]["object"]["id"] == follow["id"]
+
+
+async def test_tokens_never_look_like_options_and_old_ones_revoke_after_dashes(
+    alpha: Instance, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = config_file(alpha, tmp_path)
+    # When tokens are created, Then each starts with the fst_ prefix (never with "-")
+    for _ in range(5):
+        assert await run(config, "token", "create", "alice") == 0
+        token = capsys.readouterr().out.strip()
+        assert token.startswith("fst_") and len(token) == 4 + 43, token
+        # And revoking it from the command line works
+        assert await run(config, "token", "revoke", token) == 0
+        assert capsys.readouterr().out == "revoked\n"
+        assert await tokens.actor_for(alpha.db, token) is None
+    # Given a token from before the prefix that starts with "-"
+    old = "-h7GyL9sVDfqvTe6RU5a-6ZBMEHppArSe6U8q0aT1YI"
+    await alpha.db.execute(
+        "INSERT INTO tokens (token_hash, actor_name, label, created_at) VALUES (?,?,?,?)",
+        (tokens.hash_token(old), "alice", "", 0.0),
+    )
+    assert await tokens.actor_for(alpha.db, old) == "alice"
+    # When it is revoked after "--", Then it no longer works
+    assert await run(config, "token", "revoke", "--", old) == 0
+    assert await tokens.actor_for(alpha.db, old) is None
