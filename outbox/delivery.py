@@ -19,6 +19,7 @@ delivered to by one process only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -38,6 +39,9 @@ log = logging.getLogger("fedsocial.outbox.delivery")
 
 BATCH_SIZE = 500
 FLUSH_EVERY = 200
+# Outcomes are also written at least this often, so a crash (SIGKILL, power loss) can resend
+# at most the deliveries answered in the last fraction of a second.
+FLUSH_SECONDS = 0.1
 PROBE_INTERVAL = 86_400.0
 EXCERPT_CHARS = 300
 
@@ -180,9 +184,13 @@ class _Cycle:
         self._skip = [h for h in await host_health.unavailable_hosts(db) if shard.owns(h)]
         for row in await self._d._probes(self._skip, self._now):
             self._scheduler.add(row)
+        flusher = asyncio.create_task(self._flush_periodically())
         try:
             await asyncio.gather(*(self._worker() for _ in range(self._d._workers)))
         finally:
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
             # Record what was sent even when the server stops mid-run: a row that got a 2xx
             # must never be sent again after a restart.
             await asyncio.shield(self._flush())
@@ -308,6 +316,20 @@ class _Cycle:
         if len(self._outcomes) >= FLUSH_EVERY:
             await self._flush()
 
+    async def _flush_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            try:
+                # Shielded: stopping the flusher must not interrupt a batch being written.
+                await asyncio.shield(self._flush())
+            except Exception:
+                log.exception("recording delivery outcomes failed; retrying")
+
     async def _flush(self) -> None:
         batch, self._outcomes = self._outcomes, []
-        await deliveries.record(self._d._db, batch, now=self._d._clock.now())
+        try:
+            await deliveries.record(self._d._db, batch, now=self._d._clock.now())
+        except BaseException:
+            # Kept for the next flush: losing them would resend answered deliveries.
+            self._outcomes[:0] = batch
+            raise

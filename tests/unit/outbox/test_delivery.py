@@ -15,6 +15,7 @@ from actors.state import local_actors
 from fedsocial.clock import FixedClock
 from fedsocial.crypto.keys import PublicKey
 from fedsocial.storage import deliveries, follows, host_health, inbox_queue
+from outbox import delivery
 from outbox.addressing import Visibility
 from outbox.compose import NoteDraft
 from outbox.service import outbox_of
@@ -332,3 +333,41 @@ async def test_blocked_followers_get_nothing(world: World) -> None:
     await drain(world.alpha)
     # Then nothing more reaches the troll
     assert [r.body["type"] for r in sink.received] == ["Block"]
+
+
+async def test_answered_deliveries_are_recorded_while_others_are_in_flight(
+    start_instance: StartInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given outcomes written every 50 ms, ann on a quick sink and bob on one that holds its answer
+    monkeypatch.setattr(delivery, "FLUSH_SECONDS", 0.05)
+    clock = FixedClock()
+    beta = await start_instance("beta", clock=clock)
+    alice = await beta.add_actor("alice")
+    keys = {f"{alice}#main-key": await _key_of(beta, "alice")}
+    quick, slow = [await Sink(clock, keys.get).start() for _ in range(2)]
+    slow.hold = asyncio.Event()
+    world = World(beta, clock, alice, [quick, slow])
+    try:
+        await _follower(world, quick, "ann", shared=False)
+        await _follower(world, slow, "bob", shared=False)
+        await _post(world)
+        assert beta.app is not None
+        run = asyncio.create_task(outbox_of(beta.app).drain())
+        await asyncio.wait_for(slow.arrived.wait(), 10)
+        # When ann has answered and bob's delivery is still in flight
+        states: dict[str, str] = {}
+        for _ in range(200):
+            states = {row.inbox: row.state for row in await deliveries.list_rows(beta.db)}
+            if states[f"{quick.base}/users/ann/inbox"] == "delivered":
+                break
+            await asyncio.sleep(0.01)
+        # Then ann's outcome is already in the database, before the round ends
+        assert states[f"{quick.base}/users/ann/inbox"] == "delivered"
+        assert states[f"{slow.base}/users/bob/inbox"] == "pending" and not run.done()
+        slow.hold.set()
+        await asyncio.wait_for(run, 10)
+        states = {row.inbox: row.state for row in await deliveries.list_rows(beta.db)}
+        assert set(states.values()) == {"delivered"}
+    finally:
+        for sink in (quick, slow):
+            await sink.stop()
