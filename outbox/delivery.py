@@ -184,16 +184,20 @@ class _Cycle:
         self._skip = [h for h in await host_health.unavailable_hosts(db) if shard.owns(h)]
         for row in await self._d._probes(self._skip, self._now):
             self._scheduler.add(row)
-        flusher = asyncio.create_task(self._flush_periodically())
+        stop = asyncio.Event()
+        flusher = asyncio.create_task(self._flush_periodically(stop))
         try:
             await asyncio.gather(*(self._worker() for _ in range(self._d._workers)))
         finally:
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            # The flusher writes what is left and ends. Even when the server stops (this task
+            # cancelled) that last write finishes first: a row that got a 2xx must never be
+            # sent again after a restart, and the database closes right after this task.
+            stop.set()
+            try:
+                await asyncio.shield(flusher)
+            except asyncio.CancelledError:
                 await flusher
-            # Record what was sent even when the server stops mid-run: a row that got a 2xx
-            # must never be sent again after a restart.
-            await asyncio.shield(self._flush())
+                raise
         newly = await host_health.record_many(
             db, successes=self._successes, failures=self._failures, now=self._d._clock.now()
         )
@@ -316,14 +320,15 @@ class _Cycle:
         if len(self._outcomes) >= FLUSH_EVERY:
             await self._flush()
 
-    async def _flush_periodically(self) -> None:
-        while True:
-            await asyncio.sleep(FLUSH_SECONDS)
+    async def _flush_periodically(self, stop: asyncio.Event) -> None:
+        """Write outcomes every FLUSH_SECONDS until `stop` is set, then once more."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), FLUSH_SECONDS)
             try:
-                # Shielded: stopping the flusher must not interrupt a batch being written.
-                await asyncio.shield(self._flush())
+                await self._flush()
             except Exception:
-                log.exception("recording delivery outcomes failed; retrying")
+                log.exception("recording delivery outcomes failed")
 
     async def _flush(self) -> None:
         batch, self._outcomes = self._outcomes, []

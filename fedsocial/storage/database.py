@@ -27,6 +27,11 @@ Row = sqlite3.Row
 T = TypeVar("T")
 
 
+def _rollback_if_open(raw: sqlite3.Connection) -> None:
+    if raw.in_transaction:
+        raw.execute("ROLLBACK")
+
+
 def migrations() -> list[tuple[int, str, str]]:
     """Return the shipped migrations as (number, file name, SQL), in order."""
     found: list[tuple[int, str, str]] = []
@@ -127,11 +132,13 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """Run the block as one write transaction: all of it is committed, or none."""
         async with self._write_lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                await self._conn.execute("BEGIN IMMEDIATE")
                 yield self._conn
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                # Also when cancelled while BEGIN was queued: it still runs in the database
+                # thread, and a transaction left open would make every later BEGIN fail.
+                await self._in_thread(_rollback_if_open)
                 raise
             else:
                 await self._conn.execute("COMMIT")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -51,5 +52,23 @@ async def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
                 )
                 raise RuntimeError("boom")
         assert await db.fetchval("SELECT count(*) FROM domain_blocks") == 0
+    finally:
+        await db.close()
+
+
+async def test_a_cancelled_write_leaves_no_transaction_open(tmp_path: Path) -> None:
+    db = await Database.open(str(tmp_path / "t.sqlite3"))
+    try:
+        await db.execute("CREATE TABLE t (x INTEGER)")
+        for steps in range(8):
+            # When a write is cancelled at any point (BEGIN queued, running, committing)
+            task = asyncio.create_task(db.execute("INSERT INTO t VALUES (1)"))
+            for _ in range(steps):
+                await asyncio.sleep(0)
+            task.cancel()
+            await asyncio.wait([task])
+            # Then the next write still works, and the cancelled one was all or nothing
+            await db.execute("INSERT INTO t VALUES (2)")
+        assert await db.fetchval("SELECT count(*) FROM t WHERE x = 2") == 8
     finally:
         await db.close()

@@ -371,3 +371,24 @@ async def test_answered_deliveries_are_recorded_while_others_are_in_flight(
     finally:
         for sink in (quick, slow):
             await sink.stop()
+
+
+async def test_a_delivery_round_never_swallows_a_cancellation(world: World) -> None:
+    # Given an outbox with a follower to deliver to (a round has real work and an idle round not)
+    await _follower(world, world.sinks[0], "ann", shared=False)
+    assert world.alpha.app is not None
+    outbox = outbox_of(world.alpha.app)
+    for step in range(150):
+        if step % 50 == 0:
+            await _post(world, f"post {step}")
+        # When a round is cancelled at any point of its life (the server stopping)
+        task = asyncio.create_task(outbox.drain())
+        for _ in range(step % 50):
+            await asyncio.sleep(0)
+        await asyncio.sleep(0.0002 * (step // 50))
+        cancelled = task.cancel()
+        await asyncio.wait([task], timeout=10)
+        # Then it ends cancelled (a round that swallowed it would keep the worker alive forever)
+        assert task.done()
+        if cancelled:
+            assert task.cancelled(), f"round finished normally after cancel() at step {step}"
