@@ -58,8 +58,10 @@ def backoff_seconds(retry_count: int, *, jitter: Jitter) -> float:
 def classify_status(status: int) -> Verdict:
     """What an HTTP status means: 2xx delivered, transient failures retried, other 4xx final.
 
-    3xx (we follow redirects, so one here means too many) and other odd codes are retried,
-    since they are usually a misconfiguration the remote side fixes.
+    3xx (a POST is never redirected: the activity would go to an inbox nobody addressed) and
+    other odd codes are retried, since they are usually a misconfiguration the remote side
+    fixes. Unlike Mastodon, a 401 is final, as issue 5 asks: both signature schemes were
+    already tried (double-knock) before a 401 reaches the queue.
     """
     if 200 <= status < 300:
         return Verdict.DELIVERED
