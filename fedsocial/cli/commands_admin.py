@@ -6,18 +6,13 @@ import argparse
 import json
 import logging
 import os
-from typing import Any, Protocol
+import selectors
+import subprocess
+import sys
+from typing import Any
 
 from fedsocial.cli.context import config_of, open_context
-from fedsocial.config import Config
 from fedsocial.storage.shards import Shard
-
-
-class EventLike(Protocol):
-    """The part of a multiprocessing Event a serve process uses."""
-
-    def set(self) -> None:
-        """Signal the event."""
 
 
 def register(sub: Any) -> None:
@@ -36,6 +31,8 @@ def register(sub: Any) -> None:
         help="processes answering HTTP on the one port (SO_REUSEPORT, Linux); each delivers to "
         "its share of the remote hosts, the first also applies the inbox (default 1)",
     )
+    # Internal: how `serve --workers N` starts its other processes (INDEX/COUNT/PARENT_PID).
+    serve.add_argument("--extra-worker", type=_extra_worker, help=argparse.SUPPRESS)
     serve.set_defaults(func=cmd_serve)
 
     actor = sub.add_parser("actor", help="manage local actors")
@@ -108,7 +105,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     extra processes stop when this one does.
     """
     import asyncio
-    import multiprocessing
 
     from aiohttp import web
 
@@ -116,29 +112,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from outbox.setup import DELIVERY_SHARD
 
     _log_to_stderr()
+    if args.extra_worker is not None:
+        return _serve_extra(args, args.extra_worker)
     for line in asyncio.run(initialise(args)):
         print(line, flush=True)
     config = config_of(args)
     host = args.host or config.server.host
     port = args.port or config.server.port
-    # spawn, not fork: a fresh interpreter inherits no threads, loops or SQLite handles.
-    spawn = multiprocessing.get_context("spawn")
-    ready = [spawn.Event() for _ in range(args.workers - 1)]
-    extra = [
-        spawn.Process(
-            target=serve_extra_process,
-            args=(config, host, port, os.getpid(), event, Shard(index, args.workers)),
-            name=f"fedsocial-serve-{index}",
-            daemon=True,
-        )
-        for index, event in enumerate(ready, start=1)
-    ]
+    extra: list[subprocess.Popen[bytes]] = []
     try:
+        # Plain child interpreters (not multiprocessing): nothing inherited but the command
+        # line, and no resource-tracker process (13 MB) beside them.
+        for index in range(1, args.workers):
+            extra.append(_start_extra(args, host, port, Shard(index, args.workers)))
         for process in extra:
-            process.start()
-        for event, process in zip(ready, extra, strict=True):
-            if not event.wait(60) or not process.is_alive():
-                raise SystemExit(f"{process.name} did not start")
+            _wait_ready(process, timeout=60.0)
         print(
             f"fedsocial serving {config.base_url} on http://{host}:{port}"
             + (f" with {args.workers} processes" if extra else ""),
@@ -155,21 +143,59 @@ def cmd_serve(args: argparse.Namespace) -> int:
             reuse_port=bool(extra) or None,
         )
     finally:
-        for process in extra:
-            process.terminate()
-        for process in extra:
-            process.join(10)
+        _stop_all(extra)
     return 0
 
 
-def serve_extra_process(
-    config: Config, host: str, port: int, parent: int, ready: EventLike, shard: Shard
-) -> None:
-    """One more `serve --workers` process: HTTP, and delivery to the hosts of `shard`; no inbox
-    worker (see cmd_serve).
+def _start_extra(
+    args: argparse.Namespace, host: str, port: int, shard: Shard
+) -> subprocess.Popen[bytes]:
+    config = ["--config", args.config] if args.config else []
+    command = [sys.executable, "-m", "fedsocial.cli", *config, "serve", "--host", host]
+    worker = f"{shard.index}/{shard.count}/{os.getpid()}"
+    return subprocess.Popen(
+        [*command, "--port", str(port), "--extra-worker", worker], stdout=subprocess.PIPE
+    )
 
-    Sets `ready` once it listens; stops on SIGTERM/SIGINT or when the parent process is gone.
-    """
+
+def _wait_ready(process: subprocess.Popen[bytes], *, timeout: float) -> None:
+    """Return once `process` said it listens; exit with a message if it died or took too long."""
+    assert process.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        line = process.stdout.readline() if selector.select(timeout) else b""
+    if line.strip() != READY:
+        raise SystemExit(f"serve: the extra process {process.pid} did not start")
+
+
+def _stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+READY = b"ready"
+"""What an extra serve process prints on its standard output once it listens."""
+
+
+def _extra_worker(text: str) -> tuple[Shard, int]:
+    try:
+        index, count, parent = (int(part) for part in text.split("/"))
+        return Shard(index, count), parent
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected INDEX/COUNT/PARENT_PID: {exc}") from exc
+
+
+def _serve_extra(args: argparse.Namespace, worker: tuple[Shard, int]) -> int:
+    """One more `serve --workers` process: HTTP, and delivery to the hosts of its shard; no
+    inbox worker (see cmd_serve). Prints READY once it listens; stops on SIGTERM/SIGINT or when
+    the parent process is gone."""
     import asyncio
 
     from aiohttp import web
@@ -178,7 +204,8 @@ def serve_extra_process(
     from fedsocial.app import create_app
     from outbox.setup import DELIVERY_SHARD
 
-    _log_to_stderr()
+    shard, parent = worker
+    config = config_of(args)
     app = create_app(config)
     app[appkeys.INBOX_WORKER_ENABLED] = False
     app[DELIVERY_SHARD] = shard
@@ -188,14 +215,16 @@ def serve_extra_process(
         runner = web.AppRunner(app, access_log=None, handle_signals=True)
         await runner.setup()
         try:
-            await web.TCPSite(runner, host, port, reuse_port=True).start()
-            ready.set()
+            await web.TCPSite(runner, args.host, args.port, reuse_port=True).start()
+            sys.stdout.buffer.write(READY + b"\n")
+            sys.stdout.flush()
             while os.getppid() == parent:  # noqa: ASYNC110 - no event tells of a parent's death
                 await asyncio.sleep(1.0)
         finally:
             await runner.cleanup()
 
     asyncio.run(run())
+    return 0
 
 
 async def cmd_actor_add(args: argparse.Namespace) -> int:

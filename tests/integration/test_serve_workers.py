@@ -120,6 +120,8 @@ async def test_two_processes_listen_on_the_port_and_stop_with_the_first(tmp_path
         # Then two processes hold a listening socket on the one port
         servers = _servers(proc.pid, port, expected=2)
         assert len(servers) == 2 and proc.pid in servers
+        # And no other process runs beside them (no multiprocessing helper)
+        assert sorted([proc.pid, *_children(proc.pid)]) == sorted(servers)
         # And requests on many fresh connections are all answered
         for _ in range(20):
             async with aiohttp.ClientSession() as session, session.get(f"{base}/users/carol") as r:
@@ -153,6 +155,17 @@ async def test_the_extra_processes_stop_when_the_first_is_killed(tmp_path: Path)
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
+
+
+def test_the_internal_extra_worker_option_is_checked(tmp_path: Path) -> None:
+    config = write_config(tmp_path, free_port())
+    result = subprocess.run(
+        [*CLI, "--config", str(config), "serve", "--extra-worker", "2/2/1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "no shard 2 of 2" in result.stderr
 
 
 def test_workers_must_be_positive(tmp_path: Path) -> None:
