@@ -8,12 +8,18 @@ JsonLdError (both 400s).
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
 from typing import Any
-
-from pyld import jsonld
 
 from fedsocial.errors import ContextNotAllowed, JsonLdError
 from fedsocial.jsonld.loader import document_loader
+
+
+def _pyld() -> ModuleType:
+    # Imported on first use: pyld costs ~5 MB of memory, and a server whose activities all use
+    # the usual contexts (the fast path) may never need it.
+    return importlib.import_module("pyld.jsonld")
 
 
 def _options(**extra: Any) -> dict[str, Any]:
@@ -22,6 +28,7 @@ def _options(**extra: Any) -> dict[str, Any]:
 
 def expand(document: dict[str, Any]) -> list[Any]:
     """Expand a JSON-LD document (JSON-LD 1.1 expansion) using only shipped contexts."""
+    jsonld = _pyld()
     try:
         result = jsonld.expand(document, _options())
     except jsonld.JsonLdError as exc:
@@ -31,6 +38,7 @@ def expand(document: dict[str, Any]) -> list[Any]:
 
 def compact(document: dict[str, Any] | list[Any], context: Any) -> dict[str, Any]:
     """Compact a JSON-LD document (or expanded form) against ``context``, shipped contexts only."""
+    jsonld = _pyld()
     try:
         result = jsonld.compact(document, context, _options())
     except jsonld.JsonLdError as exc:
@@ -40,6 +48,7 @@ def compact(document: dict[str, Any] | list[Any], context: Any) -> dict[str, Any
 
 def to_nquads(document: dict[str, Any]) -> str:
     """Return the document's RDF dataset as N-Quads (not canonicalised)."""
+    jsonld = _pyld()
     try:
         result = jsonld.to_rdf(document, _options(format="application/n-quads"))
     except jsonld.JsonLdError as exc:
@@ -49,6 +58,7 @@ def to_nquads(document: dict[str, Any]) -> str:
 
 def canonical_nquads(document: dict[str, Any]) -> str:
     """Return the URDNA2015 canonical N-Quads of the document (what LD signatures hash)."""
+    jsonld = _pyld()
     try:
         result = jsonld.normalize(
             document, _options(algorithm="URDNA2015", format="application/n-quads")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +103,30 @@ def test_only_the_processing_module_calls_pyld() -> None:
     users = sorted(
         str(path.relative_to(root))
         for path in root.rglob("*.py")
-        if re.search(r"^\s*(from|import) pyld\b", path.read_text("utf-8"), re.MULTILINE)
+        if re.search(
+            r"^\s*(from|import) pyld\b|import_module\(\"pyld", path.read_text("utf-8"), re.MULTILINE
+        )
     )
     assert users == ["jsonld/processing.py"]
+
+
+def test_a_started_server_has_not_loaded_pyld(tmp_path: Path) -> None:
+    # pyld is imported when a document first needs it, not by the server starting (memory)
+    script = (
+        "import asyncio, sys\n"
+        "from aiohttp import web\n"
+        "from fedsocial.app import create_app\n"
+        "from pathlib import Path\n"
+        "from tests.harness import loopback_config\n"
+        "async def main():\n"
+        f"    app = create_app(loopback_config('a', 1, Path({str(tmp_path)!r})))\n"
+        "    runner = web.AppRunner(app)\n"
+        "    await runner.setup()\n"
+        "    print('pyld' in sys.modules)\n"
+        "    await runner.cleanup()\n"
+        "asyncio.run(main())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert out.strip() == "False"
