@@ -6,13 +6,17 @@ import argparse
 import json
 import logging
 import os
-import selectors
-import subprocess
 import sys
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any
 
 from fedsocial.cli.context import config_of, open_context
 from fedsocial.storage.shards import Shard
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from fedsocial.cli.serve_processes import ExtraProcesses
 
 
 def register(sub: Any) -> None:
@@ -102,13 +106,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     store what they receive and the first applies it (it polls the table at least every
     second). Every process runs a delivery worker for its own shard of the remote hosts, so
     signing and sending use N cores while each host is still delivered to by one process. The
-    extra processes stop when this one does.
+    first process restarts an extra one that dies, and stops them all when it stops (see
+    `fedsocial.cli.serve_processes`).
     """
     import asyncio
 
     from aiohttp import web
 
     from fedsocial.app import create_app
+    from fedsocial.cli.serve_processes import ExtraProcesses
     from outbox.setup import DELIVERY_SHARD
 
     _log_to_stderr()
@@ -119,89 +125,86 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = config_of(args)
     host = args.host or config.server.host
     port = args.port or config.server.port
-    extra: list[subprocess.Popen[bytes]] = []
+    options = ["--config", args.config] if args.config else []
+    extra = ExtraProcesses(
+        [
+            sys.executable,
+            "-m",
+            "fedsocial.cli",
+            *options,
+            "serve",
+            "--host",
+            host,
+            "--port",
+            str(port),
+        ],
+        count=args.workers,
+    )
     try:
-        # Plain child interpreters (not multiprocessing): nothing inherited but the command
-        # line, and no resource-tracker process (13 MB) beside them.
-        for index in range(1, args.workers):
-            extra.append(_start_extra(args, host, port, Shard(index, args.workers)))
-        for process in extra:
-            _wait_ready(process, timeout=60.0)
+        extra.start()
         print(
             f"fedsocial serving {config.base_url} on http://{host}:{port}"
-            + (f" with {args.workers} processes" if extra else ""),
+            + (f" with {args.workers} processes" if args.workers > 1 else ""),
             flush=True,
         )
         app = create_app(config)
         app[DELIVERY_SHARD] = Shard(0, args.workers)
+        if args.workers > 1:
+            app.cleanup_ctx.append(_watching(extra))
         web.run_app(
             app,
             host=host,
             port=port,
             print=None,
             access_log=None,
-            reuse_port=bool(extra) or None,
+            reuse_port=args.workers > 1 or None,
         )
     finally:
-        _stop_all(extra)
+        extra.stop()
     return 0
 
 
-def _start_extra(
-    args: argparse.Namespace, host: str, port: int, shard: Shard
-) -> subprocess.Popen[bytes]:
-    config = ["--config", args.config] if args.config else []
-    command = [sys.executable, "-m", "fedsocial.cli", *config, "serve", "--host", host]
-    worker = f"{shard.index}/{shard.count}/{os.getpid()}"
-    return subprocess.Popen(
-        [*command, "--port", str(port), "--extra-worker", worker], stdout=subprocess.PIPE
-    )
+def _watching(extra: ExtraProcesses) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A cleanup context that restarts dead extra processes while the app runs."""
 
+    async def watch(_app: web.Application) -> AsyncIterator[None]:
+        import asyncio
 
-def _wait_ready(process: subprocess.Popen[bytes], *, timeout: float) -> None:
-    """Return once `process` said it listens; exit with a message if it died or took too long."""
-    assert process.stdout is not None
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
-        line = process.stdout.readline() if selector.select(timeout) else b""
-    if line.strip() != READY:
-        raise SystemExit(f"serve: the extra process {process.pid} did not start")
+        from fedsocial.cli.serve_processes import WATCH_SECONDS
 
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(WATCH_SECONDS)
+                extra.restart_exited()
 
-def _stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-    for process in processes:
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        task = asyncio.create_task(loop(), name="serve-watcher")
+        yield
+        task.cancel()
+        await asyncio.wait([task])
 
-
-READY = b"ready"
-"""What an extra serve process prints on its standard output once it listens."""
+    return watch
 
 
 def _extra_worker(text: str) -> tuple[Shard, int]:
+    from fedsocial.cli.serve_processes import parse_extra_worker
+
     try:
-        index, count, parent = (int(part) for part in text.split("/"))
-        return Shard(index, count), parent
+        return parse_extra_worker(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected INDEX/COUNT/PARENT_PID: {exc}") from exc
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _serve_extra(args: argparse.Namespace, worker: tuple[Shard, int]) -> int:
     """One more `serve --workers` process: HTTP, and delivery to the hosts of its shard; no
-    inbox worker (see cmd_serve). Prints READY once it listens; stops on SIGTERM/SIGINT or when
-    the parent process is gone."""
+    inbox worker (see cmd_serve). Says it is ready once it listens; stops on SIGTERM/SIGINT or
+    when the parent process is gone."""
     import asyncio
 
     from aiohttp import web
 
     from fedsocial import appkeys
     from fedsocial.app import create_app
+    from fedsocial.cli.serve_processes import say_ready
     from outbox.setup import DELIVERY_SHARD
 
     shard, parent = worker
@@ -216,8 +219,7 @@ def _serve_extra(args: argparse.Namespace, worker: tuple[Shard, int]) -> int:
         await runner.setup()
         try:
             await web.TCPSite(runner, args.host, args.port, reuse_port=True).start()
-            sys.stdout.buffer.write(READY + b"\n")
-            sys.stdout.flush()
+            say_ready()
             while os.getppid() == parent:  # noqa: ASYNC110 - no event tells of a parent's death
                 await asyncio.sleep(1.0)
         finally:

@@ -157,6 +157,43 @@ async def test_the_extra_processes_stop_when_the_first_is_killed(tmp_path: Path)
             proc.wait(10)
 
 
+def _replacement(pid: int, port: int, *, dead: int, within: float) -> int | None:
+    """The listening process that replaced `dead` in the `serve` tree of `pid`, if one came."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        fresh = [p for p in _servers(pid, port, expected=2) if p not in (pid, dead)]
+        if fresh:
+            return fresh[0]
+        time.sleep(0.1)
+    return None
+
+
+def _role_of(pid: int) -> str:
+    """The `--extra-worker` value a serve process was started with."""
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+    return argv[argv.index("--extra-worker") + 1]
+
+
+async def test_a_dead_extra_process_is_started_again(tmp_path: Path) -> None:
+    # Given `fedsocial serve --workers 2`
+    port = free_port()
+    config = write_config(tmp_path, port)
+    proc = _start(config)
+    try:
+        await _wait_served(f"http://127.0.0.1:{port}")
+        extra = next(pid for pid in _servers(proc.pid, port, expected=2) if pid != proc.pid)
+        # When the extra process dies (its hosts would get no deliveries)
+        os.kill(extra, signal.SIGKILL)
+        # Then the first process starts another one for the same shard, which listens too
+        fresh = _replacement(proc.pid, port, dead=extra, within=30)
+        assert fresh is not None and _role_of(fresh).startswith("1/2/")
+        assert proc.poll() is None
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(20)
+
+
 def test_the_internal_extra_worker_option_is_checked(tmp_path: Path) -> None:
     config = write_config(tmp_path, free_port())
     result = subprocess.run(
