@@ -135,13 +135,13 @@ class Database:
             try:
                 await self._conn.execute("BEGIN IMMEDIATE")
                 yield self._conn
+                await self._conn.execute("COMMIT")
             except BaseException:
-                # Also when cancelled while BEGIN was queued: it still runs in the database
-                # thread, and a transaction left open would make every later BEGIN fail.
+                # Also when cancelled while BEGIN was queued (it still runs in the database
+                # thread) or when COMMIT failed: a transaction left open would make every later
+                # BEGIN fail. Queued after them, this sees what they left.
                 await self._in_thread(_rollback_if_open)
                 raise
-            else:
-                await self._conn.execute("COMMIT")
 
     async def run_in_transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn(raw_connection)` in the database thread as one write transaction.

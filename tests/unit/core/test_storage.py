@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -70,5 +71,25 @@ async def test_a_cancelled_write_leaves_no_transaction_open(tmp_path: Path) -> N
             # Then the next write still works, and the cancelled one was all or nothing
             await db.execute("INSERT INTO t VALUES (2)")
         assert await db.fetchval("SELECT count(*) FROM t WHERE x = 2") == 8
+    finally:
+        await db.close()
+
+
+async def test_a_failed_commit_is_rolled_back(tmp_path: Path) -> None:
+    # Given a constraint that SQLite checks only at COMMIT (a deferred foreign key)
+    db = await Database.open(str(tmp_path / "c.sqlite3"))
+    try:
+        await db.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+        await db.execute(
+            "CREATE TABLE child (p INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)"
+        )
+        # When a transaction breaks it, COMMIT fails
+        with pytest.raises(sqlite3.IntegrityError):
+            async with db.transaction() as conn:
+                await conn.execute("INSERT INTO child VALUES (42)")
+        # Then nothing of it stays, and the next write works
+        await db.execute("INSERT INTO parent VALUES (1)")
+        assert await db.fetchval("SELECT count(*) FROM child") == 0
+        assert await db.fetchval("SELECT count(*) FROM parent") == 1
     finally:
         await db.close()
