@@ -155,10 +155,10 @@ class Database:
             raw.execute("BEGIN IMMEDIATE")
             try:
                 result = fn(raw)
+                raw.execute("COMMIT")
             except BaseException:
-                raw.execute("ROLLBACK")
+                _rollback_if_open(raw)
                 raise
-            raw.execute("COMMIT")
             return result
 
         async with self._write_lock:

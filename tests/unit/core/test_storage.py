@@ -83,10 +83,12 @@ async def test_a_failed_commit_is_rolled_back(tmp_path: Path) -> None:
         await db.execute(
             "CREATE TABLE child (p INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)"
         )
-        # When a transaction breaks it, COMMIT fails
+        # When a transaction breaks it, COMMIT fails (both ways of writing)
         with pytest.raises(sqlite3.IntegrityError):
             async with db.transaction() as conn:
                 await conn.execute("INSERT INTO child VALUES (42)")
+        with pytest.raises(sqlite3.IntegrityError):
+            await db.run_in_transaction(lambda raw: raw.execute("INSERT INTO child VALUES (43)"))
         # Then nothing of it stays, and the next write works
         await db.execute("INSERT INTO parent VALUES (1)")
         assert await db.fetchval("SELECT count(*) FROM child") == 0
