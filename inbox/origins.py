@@ -26,7 +26,10 @@ class Origins:
         """The host and origin of an actor id; raise ValidationError if it is not a URL."""
         found = self._seen.get(actor)
         if found is None:
-            found = (normalise_domain(actor), origin(actor))
+            # `origin` first: it refuses what is not a URL with ValidationError (400), where
+            # `normalise_domain` would let urlsplit's ValueError escape (a 500).
+            actor_origin = origin(actor)
+            found = (normalise_domain(actor), actor_origin)
             if len(self._seen) >= self._limit:
                 self._seen.clear()
             self._seen[actor] = found

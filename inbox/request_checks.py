@@ -8,6 +8,7 @@ read, 400 for a body that is not a JSON object (or nests deeper than Mastodon re
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,10 @@ ACCEPTED_TYPES = frozenset({"application/activity+json", "application/ld+json", 
 # Deepest nesting we read: what Mastodon's JSON parser allows (Ruby's max_nesting). Deeper
 # documents would overflow every recursive reader after us (normalisation, sanitising, pyld).
 MAX_DEPTH = 100
+# A \uD800-\uDFFF escape: the only way a JSON text in UTF-8 can carry a lone surrogate, which
+# no later step can encode (SQLite, nh3, signing a forward). Valid pairs match too; rare, and
+# then checked exactly.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _too_deep(document: Any, limit: int) -> bool:
@@ -63,6 +68,11 @@ def parse_activity(body: bytes) -> Envelope:
         raise InvalidJson("the body is JSON nested too deeply") from exc
     if not isinstance(document, dict):
         raise InvalidJson("the body must be a JSON object")
+    if _SURROGATE_ESCAPE.search(raw) is not None:
+        try:
+            json.dumps(document, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidJson("the body escapes a lone UTF-16 surrogate (not text)") from exc
     # Only a body with that many brackets can nest that deep: the count spares the walk.
     if raw.count("[") + raw.count("{") > MAX_DEPTH and _too_deep(document, MAX_DEPTH):
         raise InvalidJson(f"the body is JSON nested deeper than {MAX_DEPTH} levels")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from fedsocial.activity_json import as_list, first_str, get_id, origin
+from fedsocial.activity_json import as_list, first_str, get_id, origin, same_origin
 from fedsocial.crypto.keys import PublicKey, load_public_key, multibase_to_ed25519
 from fedsocial.errors import ValidationError
 from fedsocial.storage.remote_actors import RemoteActorRow, RemoteKeyRow
@@ -119,7 +119,8 @@ def parse_actor(
     """Validate an actor document and return its cache row and keys.
 
     Rules: an id (same origin as ``fetched_from`` when given), an actor type, an http(s) inbox
-    and at least one usable key owned by the actor. Raises ValidationError naming what is wrong.
+    and at least one usable key owned by the actor (keys whose ids are on another origin are
+    left out). Raises ValidationError naming what is wrong.
     """
     actor_id = get_id(document)
     if not actor_id:
@@ -139,7 +140,12 @@ def parse_actor(
             key_id=k.key_id, owner=actor_id, kind=k.kind, material=k.material, fetched_at=now
         )
         for k in document_keys(document)
-        if k.key_id != actor_id and k.owner in (None, actor_id) and _loads(k)
+        # A key id on another origin is not the actor's to claim: it could replace the key
+        # cached for someone else's key id.
+        if k.key_id != actor_id
+        and k.owner in (None, actor_id)
+        and same_origin(k.key_id, actor_id)
+        and _loads(k)
     ]
     if not keys:
         raise ValidationError(f"actor {actor_id} has no usable public key")

@@ -198,6 +198,18 @@ def tombstone_statements(object_id: str, *, deleted_at: float) -> list[Statement
     ]
 
 
+def tombstone_unknown_statement(object_id: str, *, author: str, deleted_at: float) -> Statement:
+    """Store a Tombstone for an object deleted before we saw it (a Delete that overtook its
+    Create): the Create, when it comes, finds it deleted and stores nothing. An object we have
+    is left alone (`tombstone_statements` is for those)."""
+    return Statement(
+        "INSERT INTO objects (id, type, attributed_to, local, visibility, document, deleted_at,"
+        " created_at) VALUES (?, 'Tombstone', ?, 0, 'direct',"
+        " json_object('id', ?, 'type', 'Tombstone'), ?, ?) ON CONFLICT (id) DO NOTHING",
+        (object_id, author, object_id, deleted_at, deleted_at),
+    )
+
+
 def delete_by_author_statement(author: str) -> Statement:
     """`delete_by_author` as a statement."""
     return Statement("DELETE FROM objects WHERE attributed_to = ?", (author,))

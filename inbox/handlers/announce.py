@@ -20,11 +20,25 @@ from inbox.local_audience import local_user_name, refuse_if_author_blocks
 from inbox.router import Router
 from outbox.addressing import visibility_of
 
+# What Mastodon lets anyone boost (`Status#distributable?`); other posts only their author.
+_BOOSTABLE = frozenset({"public", "unlisted"})
+
+
+def _check_boostable(ident: str, *, author: str | None, visibility: str, actor: str) -> None:
+    """Refuse a boost of a followers-only or direct post by anyone but its author (Mastodon's
+    `announceable?`): it would show the post to the booster's followers."""
+    if visibility not in _BOOSTABLE and author != actor:
+        raise ValidationError(f"{actor} cannot boost the {visibility} post {ident} of {author}")
+
 
 async def _announced(services: Services, activity: Received, ident: str) -> dict[str, Any] | None:
-    """The announced object to store, or None when we already have it."""
+    """The announced object to store, or None when we already have it (then checked to be
+    boostable by this actor)."""
     stored = await objects.get(services.db, ident)
     if stored is not None:
+        _check_boostable(
+            ident, author=stored.attributed_to, visibility=stored.visibility, actor=activity.actor
+        )
         return None
     obj = embedded(activity)
     if obj is not None and same_origin(ident, activity.actor):
@@ -45,6 +59,9 @@ async def on_announce(services: Services, activity: Received, effects: Effects) 
         row = object_row(obj, sanitizer=services.sanitizer, urls=services.urls)
         if row.attributed_to is None or not same_origin(row.id, row.attributed_to):
             raise ValidationError(f"the announced {ident} is not on its author's origin")
+        _check_boostable(
+            ident, author=row.attributed_to, visibility=row.visibility, actor=activity.actor
+        )
         effects.extend(objects.upsert_statements(row, now=now))
     effects.add(shares.add(activity.actor, ident, activity_id=activity.activity_id, now=now))
     if visibility_of(activity.document).value != "direct":

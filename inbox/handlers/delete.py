@@ -26,8 +26,17 @@ async def on_delete(services: Services, activity: Received, effects: Effects) ->
         return await _delete_actor(services, activity, effects)
     require_same_origin(activity, target, "deleted object")
     stored = await objects.get(services.db, target)
-    if stored is None or stored.deleted:
-        return Outcome.APPLIED  # never seen, or already gone
+    if stored is None:
+        # The Delete may have overtaken its Create: remember the object as deleted, so that the
+        # Create does not bring it back (Mastodon's `delete_arrived_first?`).
+        effects.add(
+            objects.tombstone_unknown_statement(
+                target, author=activity.actor, deleted_at=services.clock.now()
+            )
+        )
+        return Outcome.APPLIED
+    if stored.deleted:
+        return Outcome.APPLIED  # already gone
     if stored.attributed_to != activity.actor:
         raise ValidationError(f"{activity.actor} cannot delete {target} of {stored.attributed_to}")
     effects.extend(objects.tombstone_statements(target, deleted_at=services.clock.now()))
