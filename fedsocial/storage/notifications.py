@@ -44,9 +44,13 @@ def add(
     )
 
 
-def remove_for_activity(activity_id: str) -> Statement:
-    """Withdraw the notifications an activity caused (it was undone)."""
-    return Statement("DELETE FROM notifications WHERE activity_id = ?", (activity_id,))
+def remove_for_activity(activity_id: str, *, from_actor: str) -> Statement:
+    """Withdraw the notifications an activity of `from_actor` caused (it was undone); those
+    of another actor's activity with that id stay (only its own actor may undo it)."""
+    return Statement(
+        "DELETE FROM notifications WHERE activity_id = ? AND from_actor = ?",
+        (activity_id, from_actor),
+    )
 
 
 def remove_from(from_actor: str) -> Statement:

@@ -101,7 +101,7 @@ async def on_undo_announce(services: Services, activity: Received, effects: Effe
     if boosted is not None:
         effects.add(shares.remove_by_object(activity.actor, boosted))
         effects.add(timeline.remove_boost(activity.actor, boosted))
-    effects.add(notifications.remove_for_activity(undone))
+    effects.add(notifications.remove_for_activity(undone, from_actor=activity.actor))
     return Outcome.APPLIED
 
 

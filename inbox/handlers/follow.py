@@ -77,7 +77,7 @@ async def on_undo_follow(services: Services, activity: Received, effects: Effect
             return Outcome.APPLIED  # nothing of theirs to undo: already gone
         followee = found[1]
     effects.add(follows.delete_statement(activity.actor, followee))
-    effects.add(notifications.remove_for_activity(object_id(activity)))
+    effects.add(notifications.remove_for_activity(object_id(activity), from_actor=activity.actor))
     return Outcome.APPLIED
 
 

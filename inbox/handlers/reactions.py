@@ -67,7 +67,7 @@ async def on_undo_reaction(services: Services, activity: Received, effects: Effe
         is_like = first_str(inner.get("type")) == "Like" and not content
         kind = reactions.LIKE if is_like else reactions.EMOJI
         effects.add(reactions.remove_by_object(activity.actor, liked, kind=kind))
-    effects.add(notifications.remove_for_activity(undone))
+    effects.add(notifications.remove_for_activity(undone, from_actor=activity.actor))
     return Outcome.APPLIED
 
 

@@ -19,7 +19,7 @@ async def on_undo_unknown(services: Services, activity: Received, effects: Effec
     effects.add(reactions.remove_by_activity(activity.actor, undone))
     effects.add(shares.remove_by_activity(activity.actor, undone))
     effects.add(blocks.unblock_by_activity(activity.actor, undone))
-    effects.add(notifications.remove_for_activity(undone))
+    effects.add(notifications.remove_for_activity(undone, from_actor=activity.actor))
     return Outcome.APPLIED
 
 

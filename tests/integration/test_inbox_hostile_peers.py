@@ -177,3 +177,25 @@ async def test_actor_update_cannot_claim_a_key_of_another_origin(
         assert planted is None or planted.owner == carol.id
     finally:
         await other.stop()
+
+
+async def test_undo_naming_someone_elses_like_keeps_its_notification(
+    alpha: Instance, peer: Peer
+) -> None:
+    # Given bob liked alice's post, and alice was notified
+    alice = await local_actors(alpha.app).require("alice")
+    post = await outbox_of(alpha.app).post(alice, NoteDraft(text="like me"))
+    bob, mallory = peer.add_actor("bob"), peer.add_actor("mallory")
+    like = {"id": f"{bob.id}#likes/1", "type": "Like", "actor": bob.id, "object": post}
+    assert await deliver(peer, bob, alpha, like) == "applied"
+    # When mallory sends an Undo naming bob's Like by its id, and one embedding it
+    for n, undone in enumerate((like["id"], {**like, "actor": mallory.id})):
+        undo = {
+            "id": f"{mallory.id}#undo/{n}",
+            "type": "Undo",
+            "actor": mallory.id,
+            "object": undone,
+        }
+        await deliver(peer, mallory, alpha, undo)
+    # Then alice still has bob's like and its notification
+    assert [n.kind for n in await notifications.list_for(alpha.db, "alice")] == ["like"]
