@@ -60,7 +60,8 @@ async def lookup(http: HttpClient, user: str, host: str, *, scheme: str) -> str:
         raise FetchError(f"WebFinger {url} answered {response.status}", status_code=response.status)
     try:
         jrd = json.loads(response.body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
+        # RecursionError: valid JSON nested deeper than the parser recurses (a hostile host).
         raise FetchError(f"WebFinger {url} answered invalid JSON", status_code=200) from exc
     href = self_link(jrd) if isinstance(jrd, dict) else None
     if href is None:

@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from actors.local import LocalActor
 from fedsocial.activity_json import AS_PUBLIC, get_ids
 from fedsocial.clock import iso
-from fedsocial.errors import FedsocialError
+from fedsocial.errors import FedsocialError, ValidationError
 from outbox import compose
 from outbox.action_base import ActionBase
 from outbox.addressing import Visibility
 from outbox.compose import NoteDraft
 from outbox.text import ResolvedMention, extract_mentions
+
+# A BCP 47 language tag's shape (``en``, ``pt-BR``, ``zh-Hant-TW``); Mastodon drops others.
+_LANGUAGE_RE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+
+
+def check_draft(draft: NoteDraft) -> None:
+    """Refuse a draft Mastodon would refuse or mangle: blank text (Mastodon: "Text can't be
+    blank"), or a language that is not a BCP 47 tag (it becomes a ``contentMap`` key)."""
+    if not draft.text.strip():
+        raise ValidationError("the text of a post cannot be blank")
+    if draft.language is not None and not _LANGUAGE_RE.fullmatch(draft.language):
+        raise ValidationError(f"not a language tag: {draft.language[:40]!r} (expected e.g. en)")
 
 
 class PostActions(ActionBase):
@@ -28,8 +41,10 @@ class PostActions(ActionBase):
         Mentions in the text are resolved (local names directly, `@user@host` by WebFinger);
         an unresolvable mention stays plain text. A reply mentions and cc's the replied-to
         author and joins its conversation. `audience` adds actors to address (C2S clients
-        name them in to/cc): to `to` for a direct post, else to `cc`.
+        name them in to/cc): to `to` for a direct post, else to `cc`. Raises ValidationError
+        for blank text or a malformed language (see `check_draft`), before anything is stored.
         """
+        check_draft(draft)
         actor_id = self.urls.actor(actor.name)
         mentions = await self.resolve_mentions(draft.text)
         draft = dataclasses.replace(draft, mentions=mentions)
@@ -55,7 +70,12 @@ class PostActions(ActionBase):
         return object_id
 
     async def edit(self, actor: LocalActor, object_id: str, text: str) -> str:
-        """Replace the text of one of `actor`'s notes and send an Update with `updated`."""
+        """Replace the text of one of `actor`'s notes and send an Update with `updated`.
+
+        Raises ValidationError for blank text, NotFound/Forbidden for an object not `actor`'s.
+        """
+        if not text.strip():
+            raise ValidationError("the text of a post cannot be blank")
         row = await self._own_object(actor, object_id)
         doc = row.document
         draft = NoteDraft(

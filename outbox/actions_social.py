@@ -17,11 +17,14 @@ class SocialActions(ActionBase):
     async def follow(self, actor: LocalActor, target_id: str) -> str:
         """Ask to follow `target_id`: a pending follow is recorded until an Accept arrives.
 
-        Returns the Follow's id.
+        Returns the Follow's id. The target must resolve to an actor (NotFound, ValidationError
+        or FetchError otherwise, with nothing stored): a follow of something unreachable would
+        stay pending forever, with no delivery to retry.
         """
         actor_id = self.urls.actor(actor.name)
         if target_id == actor_id:
             raise ValidationError("an actor cannot follow itself")
+        await self.remote_actors.get(target_id)
         follow = compose.build_follow(
             target_id, activity_id=self.activity_id(actor), actor_id=actor_id
         )
@@ -56,8 +59,18 @@ class SocialActions(ActionBase):
 
     async def block(self, actor: LocalActor, target_id: str) -> str:
         """Block `target_id`: follows both ways end, the Block is sent to them, and nothing of
-        ours is delivered to them any more."""
+        ours is delivered to them any more.
+
+        A remote target need not be reachable (blocking someone whose server is down must
+        work), but it must be an http(s) URL; a local one must exist (NotFound otherwise).
+        """
         actor_id = self.urls.actor(actor.name)
+        if target_id == actor_id:
+            raise ValidationError("an actor cannot block itself")
+        if not target_id.startswith(("https://", "http://")):
+            raise ValidationError(f"not an actor URL: {target_id[:100]!r}")
+        if self.urls.is_local(target_id):
+            await self.remote_actors.get(target_id)
         block = compose.build_block(
             target_id, activity_id=self.activity_id(actor), actor_id=actor_id
         )

@@ -66,14 +66,31 @@ async def _read_json(request: web.Request) -> dict[str, Any]:
     return document
 
 
+def _check_authorship(request: web.Request, actor: LocalActor, document: dict[str, Any]) -> None:
+    """Refuse an activity (or its embedded object) that claims another author: the token's
+    actor is the only one a client can act as, and silently re-attributing would publish
+    something the client did not ask for."""
+    actor_id = request.app[appkeys.URLS].actor(actor.name)
+    obj = document.get("object")
+    claims = [("actor", document.get("actor"))]
+    if isinstance(obj, dict) and obj.get("type") in OBJECT_TYPES:
+        claims.append(("attributedTo", obj.get("attributedTo")))
+    for field, value in claims:
+        if value is not None and get_ids(value) != [actor_id]:
+            raise Forbidden(f"{field} must be {actor_id}, the token's actor (or left out)")
+
+
 async def c2s_post_handler(request: web.Request) -> web.StreamResponse:
     """POST /users/{name}/outbox: publish what the client sent; 201 + Location."""
     actor = await _authorised_actor(request)
     document = await _read_json(request)
     kind = document.get("type")
+    if not isinstance(kind, str):
+        raise BadRequest("the activity needs a type, as one string")
     if kind in OBJECT_TYPES:
         document = {"type": "Create", "object": document}  # §6.2.1: a bare object is wrapped
         kind = "Create"
+    _check_authorship(request, actor, document)
     outbox = outbox_of(request.app)
     target = get_id(document.get("object"))
     obj = document.get("object")
@@ -128,6 +145,10 @@ async def _create(request: web.Request, actor: LocalActor, obj: dict[str, Any]) 
         for iri in (*get_ids(obj.get("to")), *get_ids(obj.get("cc")))
         if not is_public(iri) and iri != followers
     ]
+    for iri in audience:
+        # Anything else would be copied into the note's to/cc and sent to every recipient.
+        if not iri.startswith(("https://", "http://")):
+            raise BadRequest(f"to/cc may only name actors by URL (or Public): {iri[:100]!r}")
     object_id = await outbox.post(actor, draft, audience=audience)
     found = await activities.find_local(outbox.db, urls.actor(actor.name), "Create", object_id)
     if found is None:  # pragma: no cover - post() always stores its Create

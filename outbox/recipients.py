@@ -1,13 +1,14 @@
 """Outbox layer: who receives an activity — local inboxes and deduplicated remote inboxes.
 
 Recipients come from ``to``/``cc``/``bto``/``bcc``/``audience`` plus any extra ids the caller
-names. The Public collection and the sender are dropped. A local actor's followers collection
-is expanded to its followers; remote followers are reached through their server's shared inbox
-where they have one. Local recipients are applied in-process (their inbox URL is returned, the
-caller stores the activity for the inbox worker), remote ones resolved through the remote actor
-service. A recipient that cannot be resolved is logged and skipped: one dead account must not
-stop the others from getting the post. Nothing is queued to a domain the instance blocks; that
-is logged at INFO (domain and activity id) so an admin can see why a delivery is missing.
+names. The Public collection and the sender are dropped. The sender's followers collection is
+expanded to its followers (another local actor's is not); remote followers are reached through
+their server's shared inbox where they have one. Local recipients are applied in-process (their
+inbox URL is returned, the caller stores the activity for the inbox worker), remote ones
+resolved through the remote actor service. A recipient that cannot be resolved is logged and
+skipped: one dead account must not stop the others from getting the post. Nothing is queued to a
+domain the instance blocks; that is logged at INFO (domain and activity id) so an admin can see
+why a delivery is missing.
 """
 
 from __future__ import annotations
@@ -157,7 +158,7 @@ class RecipientResolver:
             if await blocks.is_blocked(self._db, sender, iri):
                 continue  # a block stops delivery to that actor, whatever the addressing says
             if self._urls.is_local(iri):
-                await self._local_target(iri, local, remote, blocked)
+                await self._local_target(iri, sender, local, remote, blocked)
             else:
                 found = await self._remote_actor(iri, blocked)
                 if found is not None:
@@ -187,13 +188,19 @@ class RecipientResolver:
     async def _local_target(
         self,
         iri: str,
+        sender: str,
         local: dict[str, None],
         remote: list[tuple[str, str | None]],
         blocked: dict[str, None],
     ) -> None:
         name = self._followers_owner(iri)
         if name is not None:
-            await self._expand_followers(self._urls.actor(name), local, remote, blocked)
+            # Only the sender's own followers: naming another local actor's followers
+            # collection must not reach people who chose to follow someone else.
+            if self._urls.actor(name) == sender:
+                await self._expand_followers(sender, local, remote, blocked)
+            else:
+                log.info("not delivering to %s: not the sender's followers", iri)
             return
         name = self._urls.local_actor_name(iri)
         if name is not None:

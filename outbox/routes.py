@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from fedsocial import appkeys
-from fedsocial.activity_json import get_ids
+from fedsocial.activity_json import get_id, get_ids
 from fedsocial.clock import iso
 from fedsocial.errors import BadRequest, NotFound
 from fedsocial.federation.secure_mode import request_signature
@@ -156,6 +156,12 @@ async def activity_handler(request: web.Request) -> web.StreamResponse:
     document, actor, visibility = found
     if not await may_see(request, author=actor, visibility=visibility, document=document):
         raise NotFound(f"no activity {activity_id}")
+    if document.get("type") in ("Create", "Update"):
+        # The Create/Update embeds the object: once it is deleted, its text must not stay
+        # readable here (Mastodon answers 404 for a deleted status's activity too).
+        row = await objects.get(request.app[appkeys.DB], get_id(document.get("object")) or "")
+        if row is not None and row.deleted:
+            raise NotFound(f"the object of {activity_id} was deleted")
     return activity_response(request, document)
 
 

@@ -56,8 +56,11 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
     if value is None or not value.strip():
         return None
     text = value.strip()
+    if text.isascii() and text.isdigit():
+        # Callers cap long waits anyway; int() would raise on 4,301 digits or more.
+        return float(int(text)) if len(text) <= 10 else 1e10
     if text.isdigit():
-        return float(int(text))
+        return None  # not ASCII digits ("²" is a digit int() refuses): not delta-seconds
     try:
         return max(0.0, parse_http_date(text) - now)
     except ValueError:

@@ -9,12 +9,19 @@ import aiosqlite
 
 from fedsocial.storage.database import Database
 
+# A Create or Update embeds its object: once the object is deleted it leaves the outbox.
+_NOT_OF_DELETED = (
+    " AND NOT (type IN ('Create', 'Update') AND EXISTS (SELECT 1 FROM objects o"
+    " WHERE o.id = activities.object_id AND o.deleted_at IS NOT NULL))"
+)
+
 
 async def count_public_by(db: Database, actor: str) -> int:
-    """How many public or unlisted local activities an actor has published."""
+    """How many public or unlisted local activities an actor has published (a Create or Update
+    of an object since deleted not counted)."""
     value = await db.fetchval(
         "SELECT count(*) FROM activities WHERE actor = ? AND local = 1"
-        " AND visibility IN ('public', 'unlisted')",
+        " AND visibility IN ('public', 'unlisted')" + _NOT_OF_DELETED,
         (actor,),
     )
     return int(value or 0)
@@ -23,10 +30,13 @@ async def count_public_by(db: Database, actor: str) -> int:
 async def list_public_by(
     db: Database, actor: str, *, limit: int, offset: int
 ) -> list[dict[str, Any]]:
-    """Public or unlisted local activities of an actor, newest first, as JSON documents."""
+    """Public or unlisted local activities of an actor, newest first, as JSON documents; a
+    Create or Update of an object since deleted is left out (its text must not stay served)."""
     rows = await db.fetchall(
         "SELECT document FROM activities WHERE actor = ? AND local = 1"
-        " AND visibility IN ('public', 'unlisted') ORDER BY seq DESC LIMIT ? OFFSET ?",
+        " AND visibility IN ('public', 'unlisted')"
+        + _NOT_OF_DELETED
+        + " ORDER BY seq DESC LIMIT ? OFFSET ?",
         (actor, limit, offset),
     )
     return [json.loads(r[0]) for r in rows]
