@@ -199,3 +199,55 @@ async def test_undo_naming_someone_elses_like_keeps_its_notification(
         await deliver(peer, mallory, alpha, undo)
     # Then alice still has bob's like and its notification
     assert [n.kind for n in await notifications.list_for(alpha.db, "alice")] == ["like"]
+
+
+async def test_acting_on_another_actors_things_is_rejected(alpha: Instance, peer: Peer) -> None:
+    # Given bob's post (stored here) and bob following alice; mallory on the same server
+    bob, mallory = peer.add_actor("bob"), peer.add_actor("mallory")
+    post = note(bob, 1)
+    assert await deliver(peer, bob, alpha, create(bob, post)) == "applied"
+    follow = {"id": f"{bob.id}#follows/1", "type": "Follow", "actor": bob.id}
+    follow["object"] = alpha.actor_id("alice")
+    assert await deliver(peer, bob, alpha, follow) == "applied"
+    attempts = {
+        "create as bob": create(mallory, {**note(mallory, 2), "attributedTo": bob.id}),
+        "create elsewhere": create(mallory, {**note(mallory, 3), "id": "https://x.example/3"}),
+        "update bob's post": {
+            "type": "Update",
+            "object": {**post, "content": "pwned", "updated": "2026-06-01T00:00:00Z"},
+        },
+        "delete bob's post": {"type": "Delete", "object": post["id"]},
+        "undo bob's follow": {"type": "Undo", "object": {**follow, "actor": bob.id}},
+        "move bob": {"type": "Move", "object": bob.id, "target": mallory.id},
+    }
+    for n, (what, activity) in enumerate(attempts.items()):
+        # When mallory tries it
+        activity = {"id": f"{mallory.id}#a/{n}", "actor": mallory.id, **activity}
+        if what.startswith("create"):
+            activity["id"] = f"{mallory.id}#create/{n}"
+        state = await deliver(peer, mallory, alpha, activity)
+        # Then it is rejected
+        assert state.startswith("rejected"), (what, state)
+    # And bob's post and follow are as they were
+    stored = await objects.get(alpha.db, post["id"])
+    assert (
+        stored is not None and not stored.deleted and stored.document["content"] == "<p>hello</p>"
+    )
+    assert await objects.get(alpha.db, "https://x.example/3") is None
+    assert [n.kind for n in await notifications.list_for(alpha.db, "alice")] == ["follow"]
+
+
+async def test_older_update_does_not_replace_a_newer_one(alpha: Instance, peer: Peer) -> None:
+    # Given bob's post, edited once
+    bob = peer.add_actor("bob")
+    post = note(bob, 1)
+    assert await deliver(peer, bob, alpha, create(bob, post)) == "applied"
+    newer = {**post, "content": "<p>newer</p>", "updated": "2026-03-01T00:00:00Z"}
+    older = {**post, "content": "<p>older</p>", "updated": "2026-02-01T00:00:00Z"}
+    # When the newer Update arrives before the older one
+    for n, version in enumerate((newer, older)):
+        update = {"id": f"{bob.id}#updates/{n}", "type": "Update", "actor": bob.id}
+        assert await deliver(peer, bob, alpha, {**update, "object": version}) == "applied"
+    # Then the newer text stays
+    stored = await objects.get(alpha.db, post["id"])
+    assert stored is not None and stored.document["content"] == "<p>newer</p>"
