@@ -167,7 +167,9 @@ class RecipientResolver:
         if goes_to_relays(activity):
             remote.extend((inbox, None) for inbox in await relays.accepted_inboxes(self._db))
         inboxes = [
-            inbox for inbox in dedupe_inboxes(remote) if not await self._blocked(inbox, blocked)
+            inbox
+            for inbox in dedupe_inboxes(remote)
+            if not await self._blocked(inbox, blocked) and not self._on_this_server(inbox)
         ]
         for domain in blocked:
             # Without this line an admin sees no delivery row and cannot tell why.
@@ -177,6 +179,14 @@ class RecipientResolver:
                 domain,
             )
         return Recipients(tuple(local), tuple(inboxes))
+
+    def _on_this_server(self, inbox: str) -> bool:
+        """True for an inbox URL on this instance: a remote actor document may name one, but
+        local recipients are reached in-process, never by POSTing to ourselves."""
+        if inbox_host(inbox) != inbox_host(self._urls.base):
+            return False
+        log.info("not delivering to %s: the inbox is on this server", inbox)
+        return True
 
     async def _blocked(self, url: str, blocked: dict[str, None]) -> bool:
         """True (and the host noted in `blocked`) when `url` is on a blocked domain."""

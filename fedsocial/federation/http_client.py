@@ -306,7 +306,8 @@ class HttpClient:
     ) -> RawResponse:
         """One exchange, no redirects followed; the body is read up to ``limit`` bytes.
 
-        GET answers over the limit are an error; POST answers are cut (only an excerpt is kept).
+        GET answers over the limit or cut short are an error; POST answers are cut (only an
+        excerpt is kept) and one cut short by the peer keeps its status.
         """
         try:
             async with asyncio.timeout(self._config.federation.request_timeout):
@@ -343,11 +344,17 @@ class HttpClient:
             raise FetchError(f"{url}: body of {declared} bytes is over {limit}", status_code=status)
         chunks: list[bytes] = []
         size = 0
-        async for chunk in response.content.iter_chunked(_CHUNK):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                if strict:
-                    raise FetchError(f"{url}: body is over {limit} bytes", status_code=status)
-                break
+        try:
+            async for chunk in response.content.iter_chunked(_CHUNK):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > limit:
+                    if strict:
+                        raise FetchError(f"{url}: body is over {limit} bytes", status_code=status)
+                    break
+        except aiohttp.ClientPayloadError:
+            if strict:
+                raise
+            # A POST's answer is its status: a body cut short (the peer closed mid-response)
+            # does not undo a 2xx, and calling it a failure would send the activity again.
         return b"".join(chunks)[:limit]
