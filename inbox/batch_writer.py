@@ -10,7 +10,6 @@ commit runs goes into the next one, so a quiet inbox waits for no timer.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -43,13 +42,14 @@ class BatchWriter:
         self._task = asyncio.create_task(self._run(), name="inbox-batch-writer")
 
     async def stop(self) -> None:
-        """Commit what is queued, then stop the task."""
+        """Commit what is queued, then stop the task; a request still waiting gets an error."""
         await self._flush()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+            task, self._task = self._task, None
+            task.cancel()
+            await asyncio.wait([task])
+        left, self._queue = self._queue, []
+        self._fail(left, StorageError("the inbox stopped before the activity was stored"))
 
     def busy(self, *, within: float) -> bool:
         """True when rows were committed in the last `within` seconds (requests are arriving)."""
@@ -80,6 +80,11 @@ class BatchWriter:
             except StorageError as exc:
                 self._fail(batch, exc)
                 continue
+            except asyncio.CancelledError:
+                # Stopping mid-commit: the requests must still get an answer (a 503, so the
+                # sender retries; if the rows did commit, the retry is a known duplicate).
+                self._fail(batch, StorageError("the inbox stopped before the activity was stored"))
+                raise
             except Exception as exc:
                 log.exception("storing %d inbox activities failed", len(batch))
                 self._fail(batch, StorageError(f"could not store the activity: {exc}"))
