@@ -46,6 +46,7 @@ class ActionBase:
         activity: dict[str, Any],
         *,
         extra_recipients: Sequence[str] = (),
+        inboxes: Sequence[str] = (),
     ) -> None:
         """Publish an activity (implemented by `Outbox`)."""
         raise NotImplementedError

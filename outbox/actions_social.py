@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from actors.local import LocalActor
 from fedsocial.clock import iso
-from fedsocial.errors import Forbidden, NotFound, ValidationError
-from fedsocial.storage import activities, blocks, follows
+from fedsocial.errors import FedsocialError, Forbidden, NotFound, ValidationError
+from fedsocial.storage import activities, blocks, deliveries, follows
 from outbox import compose
 from outbox.action_base import ActionBase
 from outbox.addressing import Visibility
@@ -149,9 +149,16 @@ class SocialActions(ActionBase):
         original = await activities.find_local(self.db, actor_id, kind, object_id)
         if original is None:
             raise NotFound(f"{actor.name} has no {kind} of {object_id}")
-        info = await self.object_info(object_id)
         undo = compose.build_undo(original, activity_id=self.activity_id(actor), actor_id=actor_id)
-        await self.send(actor, undo, extra_recipients=[info.author])
+        try:
+            info = await self.object_info(object_id)
+        except FedsocialError:
+            # The object was deleted or its server is unreachable: the reaction must still be
+            # taken back, so the Undo goes to the inboxes the original was delivered to.
+            sent = await deliveries.list_rows(self.db, activity_id=str(original["id"]))
+            await self.send(actor, undo, inboxes=[row.inbox for row in sent])
+        else:
+            await self.send(actor, undo, extra_recipients=[info.author])
         # The original leaves our outbox, so a second undo finds nothing to take back.
         await activities.delete(self.db, str(original["id"]))
         return str(undo["id"])

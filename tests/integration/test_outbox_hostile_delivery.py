@@ -8,13 +8,13 @@ from aiohttp import web
 
 from actors.state import local_actors
 from fedsocial import appkeys
-from fedsocial.storage import deliveries
+from fedsocial.storage import activities, deliveries, reactions
 from fedsocial.storage.deliveries import NewDelivery
 from outbox.compose import NoteDraft
 from outbox.retry import MAX_RETRY_AFTER
 from outbox.service import outbox_of
 from tests.conftest import StartInstance
-from tests.harness import loopback_socket
+from tests.harness import drain, loopback_socket
 from tests.unit.outbox.sink import Sink
 
 
@@ -117,3 +117,29 @@ async def test_remote_actor_naming_an_inbox_on_our_server_gets_no_http_delivery(
         assert [r.inbox for r in rows] == []
     finally:
         await sink.stop()
+
+
+async def test_a_like_of_a_deleted_note_can_still_be_taken_back(
+    start_instance: StartInstance,
+) -> None:
+    # Given amy on alpha liked bob's note on beta, and bob then deleted the note
+    alpha = await start_instance("alpha")
+    beta = await start_instance("beta")
+    await alpha.add_actor("amy")
+    await beta.add_actor("bob")
+    assert alpha.app is not None and beta.app is not None
+    amy = await local_actors(alpha.app).require("amy")
+    bob = await local_actors(beta.app).require("bob")
+    note = await outbox_of(beta.app).post(bob, NoteDraft(text="soon gone"))
+    await outbox_of(alpha.app).like(amy, note)
+    await drain(alpha, beta)
+    assert await reactions.count_likes(beta.db, note) == 1
+    await outbox_of(beta.app).delete(bob, note)
+    await drain(alpha, beta)
+    # When amy takes her like back
+    undo = await outbox_of(alpha.app).unlike(amy, note)
+    await drain(alpha, beta)
+    # Then the Undo went where the Like went, and the Like left amy's activities
+    rows = await deliveries.list_rows(alpha.db, activity_id=undo)
+    assert [r.state for r in rows] == ["delivered"]
+    assert await activities.find_local(alpha.db, alpha.actor_id("amy"), "Like", note) is None
