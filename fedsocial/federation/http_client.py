@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -61,6 +62,9 @@ MAX_REDIRECTS = 3
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 REJECTED = frozenset({401, 403})
 _CHUNK = 64 * 1024
+# A \uD800-\uDFFF escape: the only way JSON in UTF-8 carries a lone surrogate (valid pairs match
+# too, rarely, and are then checked exactly).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 # Connections beyond the delivery workers' for fetches made meanwhile (keys, actors, objects).
 FETCH_CONNECTIONS = 64
 MIN_CONNECTIONS = 100
@@ -153,8 +157,8 @@ class HttpClient:
         """GET an ActivityStreams document, signed by ``key`` or the instance actor.
 
         Returns the JSON object. Raises ``Gone`` (410), ``NotFound`` (404), ``FetchError`` with
-        the status for other failures, non-JSON answers and bodies over 1 MiB, and
-        ``BlockedAddress`` for refused destinations.
+        the status for other failures, non-JSON answers (lone surrogates included), bodies over
+        1 MiB, and ``BlockedAddress`` for refused destinations.
         """
         response = await self.get(url, key=key, accept=ACCEPT_ACTIVITY)
         if response.status == 410:
@@ -176,6 +180,14 @@ class HttpClient:
             ) from exc
         if not isinstance(document, dict):
             raise FetchError(f"GET {url} answered JSON that is not an object", status_code=200)
+        if _SURROGATE_ESCAPE.search(response.body) is not None:
+            try:
+                json.dumps(document, ensure_ascii=False).encode("utf-8")
+            except UnicodeEncodeError as exc:
+                # No later step could store or sign it (SQLite refuses lone surrogates).
+                raise FetchError(
+                    f"GET {url} answered JSON with a lone UTF-16 surrogate", status_code=200
+                ) from exc
         return document
 
     async def get(

@@ -4,10 +4,12 @@ out, the mention stays plain text, and nothing crashes."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 from aiohttp import web
 
 from actors.state import local_actors
+from fedsocial.crypto.keys import generate_rsa_key, public_key_to_pem
 from fedsocial.federation.responses import parse_retry_after
 from fedsocial.storage import objects
 from outbox.compose import NoteDraft
@@ -17,8 +19,10 @@ from tests.harness import loopback_socket
 
 
 async def _hostile_webfinger() -> tuple[web.AppRunner, int, asyncio.Event]:
-    """A host answering WebFinger per user: html, deep JSON, 500, junk link, or never."""
+    """A host answering WebFinger per user: html, deep JSON, 500, junk link, a link to an
+    actor document with a lone surrogate, or never."""
     release = asyncio.Event()
+    pem = public_key_to_pem(generate_rsa_key().public_key())
 
     async def webfinger(request: web.Request) -> web.StreamResponse:
         user = request.query.get("resource", "").removeprefix("acct:").split("@", 1)[0]
@@ -30,6 +34,10 @@ async def _hostile_webfinger() -> tuple[web.AppRunner, int, asyncio.Event]:
             )
         if user == "error":
             return web.Response(status=500, text="x" * 100_000)
+        if user == "sur":  # an actor document with a lone surrogate (SQLite cannot store it)
+            href = f"http://{request.host}/users/sur"
+            links = [{"rel": "self", "type": "application/activity+json", "href": href}]
+            return web.json_response({"subject": "x", "links": links})
         if user == "junk":
             links = [{"rel": "self", "type": "application/activity+json", "href": "javascript:1"}]
             return web.json_response({"subject": "x", "links": links})
@@ -37,7 +45,20 @@ async def _hostile_webfinger() -> tuple[web.AppRunner, int, asyncio.Event]:
         return web.Response(status=404)
 
     app = web.Application()
+
+    async def actor(request: web.Request) -> web.Response:
+        actor_id = f"http://{request.host}/users/sur"
+        document = {
+            "id": actor_id,
+            "type": "Person",
+            "preferredUsername": "sur",
+            "inbox": f"{actor_id}/inbox\ud800",
+            "publicKey": {"id": f"{actor_id}#key", "owner": actor_id, "publicKeyPem": pem},
+        }
+        return web.Response(text=json.dumps(document), content_type="application/activity+json")
+
     app.router.add_get("/.well-known/webfinger", webfinger)
+    app.router.add_get("/users/sur", actor)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     sock = loopback_socket()
@@ -46,7 +67,8 @@ async def _hostile_webfinger() -> tuple[web.AppRunner, int, asyncio.Event]:
 
 
 async def test_mentions_on_hostile_hosts_stay_plain_text(start_instance: StartInstance) -> None:
-    # Given a host whose WebFinger answers HTML, deep JSON, a 500, a junk link, or hangs
+    # Given a host whose WebFinger answers HTML, deep JSON, a 500, a junk link, a link to a
+    # document with a lone surrogate escape, or hangs
     runner, port, release = await _hostile_webfinger()
     try:
         alpha = await start_instance("alpha", federation={"request_timeout": 0.5})
@@ -54,7 +76,7 @@ async def test_mentions_on_hostile_hosts_stay_plain_text(start_instance: StartIn
         assert alpha.app is not None
         amy = await local_actors(alpha.app).require("amy")
         host = f"127.0.0.1:{port}"
-        users = ("html", "deep", "error", "junk", "slow")
+        users = ("html", "deep", "error", "junk", "sur", "slow")
         text = " ".join(f"@{user}@{host}" for user in users) + " <script>x</script>"
         # When amy posts mentioning each of them
         note_id = await outbox_of(alpha.app).post(amy, NoteDraft(text=text))
