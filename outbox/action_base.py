@@ -7,10 +7,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from actors.local import LocalActor, LocalActors
-from fedsocial.activity_json import get_id
+from fedsocial.activity_json import get_id, get_ids
 from fedsocial.clock import Clock
 from fedsocial.errors import Forbidden, NotFound, ValidationError
-from fedsocial.storage import objects
+from fedsocial.storage import follows, objects
 from fedsocial.storage.database import Database
 from fedsocial.urls import Urls
 from outbox.addressing import Visibility, visibility_of
@@ -59,12 +59,18 @@ class ActionBase:
         """A fresh activity id (implemented by `Outbox`)."""
         raise NotImplementedError
 
-    async def object_info(self, object_id: str) -> ObjectInfo:
-        """Author, visibility and conversation of an object: stored, else fetched."""
+    async def object_info(self, object_id: str, *, viewer: str | None = None) -> ObjectInfo:
+        """Author, visibility and conversation of an object: stored, else fetched.
+
+        With `viewer` (the acting actor's id), a stored followers-only or direct object that
+        `viewer` may not see is NotFound, as if it did not exist (Mastodon answers 404 too).
+        """
         row = await objects.get(self.db, object_id)
         if row is not None and row.deleted:
             raise NotFound(f"{object_id} was deleted")
         if row is not None and row.attributed_to:
+            if viewer is not None and not await self._may_see(viewer, row):
+                raise NotFound(f"{object_id} is not known here")
             return ObjectInfo(
                 object_id, row.attributed_to, Visibility(row.visibility), row.type, row.conversation
             )
@@ -78,6 +84,18 @@ class ActionBase:
         return ObjectInfo(
             object_id, author, visibility_of(document), str(document.get("type")), conversation
         )
+
+    async def _may_see(self, viewer: str, row: objects.ObjectRow) -> bool:
+        if row.visibility in (Visibility.PUBLIC.value, Visibility.UNLISTED.value):
+            return True
+        if viewer == row.attributed_to:
+            return True
+        document = row.document
+        if viewer in set(get_ids(document.get("to"))) | set(get_ids(document.get("cc"))):
+            return True
+        if row.visibility == Visibility.FOLLOWERS.value and row.attributed_to:
+            return await follows.get_state(self.db, viewer, row.attributed_to) == "accepted"
+        return False
 
     async def _own_object(self, actor: LocalActor, object_id: str) -> objects.ObjectRow:
         row = await objects.get(self.db, object_id)

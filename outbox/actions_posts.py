@@ -49,7 +49,7 @@ class PostActions(ActionBase):
         mentions = await self.resolve_mentions(draft.text)
         draft = dataclasses.replace(draft, mentions=mentions)
         if draft.in_reply_to:
-            parent = await self.object_info(draft.in_reply_to)
+            parent = await self.object_info(draft.in_reply_to, viewer=actor_id)
             draft = dataclasses.replace(
                 draft,
                 in_reply_to_author=parent.author,

@@ -110,7 +110,7 @@ class SocialActions(ActionBase):
         existing = await activities.find_local(self.db, actor_id, "Like", object_id)
         if existing is not None:
             return str(existing["id"])
-        info = await self.object_info(object_id)
+        info = await self.object_info(object_id, viewer=actor_id)
         like = compose.build_like(object_id, activity_id=self.activity_id(actor), actor_id=actor_id)
         await self.send(actor, like, extra_recipients=[info.author])
         return str(like["id"])
@@ -125,7 +125,7 @@ class SocialActions(ActionBase):
         existing = await activities.find_local(self.db, actor_id, "Announce", object_id)
         if existing is not None:
             return str(existing["id"])
-        info = await self.object_info(object_id)
+        info = await self.object_info(object_id, viewer=actor_id)
         if info.visibility not in (Visibility.PUBLIC, Visibility.UNLISTED):
             raise Forbidden("only public and unlisted posts can be boosted")
         announce = compose.build_announce(
