@@ -15,6 +15,7 @@ from typing import cast
 from aiohttp import web
 
 from fedsocial import appkeys
+from fedsocial.waiting import wait_for_event
 from inbox.receive import Receiver
 from inbox.worker import Worker
 
@@ -88,8 +89,7 @@ class Inbox:
                 receiving = self.receiver is not None and self.receiver.writer.busy(within=0.05)
                 await asyncio.sleep(BURST_PAUSE if receiving else 0)
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=POLL_SECONDS)
+            await wait_for_event(self._wakeup, POLL_SECONDS)
 
 
 def inbox_of(app: web.Application) -> Inbox:

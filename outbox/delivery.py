@@ -19,7 +19,6 @@ delivered to by one process only.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from fedsocial.storage import deliveries, host_health
 from fedsocial.storage.database import Database
 from fedsocial.storage.deliveries import DeliveryRow, Outcome
 from fedsocial.storage.shards import WHOLE, Shard
+from fedsocial.waiting import wait_for_event
 from outbox.retry import Jitter, Verdict, classify_status, decide
 from outbox.scheduler import HostScheduler
 
@@ -323,8 +323,7 @@ class _Cycle:
     async def _flush_periodically(self, stop: asyncio.Event) -> None:
         """Write outcomes every FLUSH_SECONDS until `stop` is set, then once more."""
         while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), FLUSH_SECONDS)
+            await wait_for_event(stop, FLUSH_SECONDS)
             try:
                 await self._flush()
             except Exception:

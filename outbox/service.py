@@ -10,7 +10,6 @@ high-level actions (post, follow, like, …) live in `outbox.actions`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -28,6 +27,7 @@ from fedsocial.storage import follows
 from fedsocial.storage.database import Database
 from fedsocial.storage.shards import WHOLE, Shard
 from fedsocial.urls import Urls
+from fedsocial.waiting import wait_for_event
 from outbox import compose
 from outbox.actions import OutboxActions
 from outbox.delivery import Deliverer, Poster
@@ -241,8 +241,7 @@ class Outbox(OutboxActions):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + POLL_SECONDS
         while (left := deadline - loop.time()) > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=min(left, CHANGE_CHECK_SECONDS))
+            if await wait_for_event(self._wake, min(left, CHANGE_CHECK_SECONDS)):
                 return
             try:
                 if version is not None and await self.db.data_version() != version:
