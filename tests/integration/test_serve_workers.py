@@ -194,26 +194,23 @@ async def test_a_dead_extra_process_is_started_again(tmp_path: Path) -> None:
             proc.wait(20)
 
 
-def test_the_internal_extra_worker_option_is_checked(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--workers", "0"], "must be 1 or more"),
+        # the internal option `serve --workers` starts its other processes with
+        (["--extra-worker", "2/2/1"], "no shard 2 of 2"),
+    ],
+)
+def test_bad_process_options_are_refused(tmp_path: Path, option: list[str], message: str) -> None:
     config = write_config(tmp_path, free_port())
     result = subprocess.run(
-        [*CLI, "--config", str(config), "serve", "--extra-worker", "2/2/1"],
+        [*CLI, "--config", str(config), "serve", *option],
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert result.returncode == 2 and "no shard 2 of 2" in result.stderr
-
-
-def test_workers_must_be_positive(tmp_path: Path) -> None:
-    config = write_config(tmp_path, free_port())
-    result = subprocess.run(
-        [*CLI, "--config", str(config), "serve", "--workers", "0"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 2 and "must be 1 or more" in result.stderr
+    assert result.returncode == 2 and message in result.stderr
 
 
 async def _cli(config: Path, *args: str) -> int:

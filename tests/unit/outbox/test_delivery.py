@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -234,22 +235,30 @@ async def test_a_restart_resumes_the_queue(world: World) -> None:
     assert [r.signature_ok for r in sink.received] == [True, True]
 
 
-async def test_deliveries_answered_before_a_stop_are_not_sent_again(
-    start_instance: StartInstance,
-) -> None:
-    # Given an instance delivering one row at a time (so ann's answer is in before bob's
-    # request starts), ann on a quick sink and bob on a sink that holds its answer
+async def _quick_and_held(start_instance: StartInstance, **overrides: Any) -> World:
+    """alice on a fresh instance has posted to ann, on a quick sink, and bob, on a sink that
+    holds its answer (`world.sinks` is quick, held); the caller stops the sinks."""
     clock = FixedClock()
-    beta = await start_instance("beta", clock=clock, federation={"delivery_workers": 1})
+    beta = await start_instance("beta", clock=clock, **overrides)
     alice = await beta.add_actor("alice")
     keys = {f"{alice}#main-key": await _key_of(beta, "alice")}
     quick, slow = [await Sink(clock, keys.get).start() for _ in range(2)]
     slow.hold = asyncio.Event()
     world = World(beta, clock, alice, [quick, slow])
+    await _follower(world, quick, "ann", shared=False)
+    await _follower(world, slow, "bob", shared=False)
+    await _post(world)
+    return world
+
+
+async def test_deliveries_answered_before_a_stop_are_not_sent_again(
+    start_instance: StartInstance,
+) -> None:
+    # Given an instance delivering one row at a time (so ann's answer is in before bob's
+    # request starts), ann on a quick sink and bob on a sink that holds its answer
+    world = await _quick_and_held(start_instance, federation={"delivery_workers": 1})
+    beta, clock, (quick, slow) = world.alpha, world.clock, world.sinks
     try:
-        await _follower(world, quick, "ann", shared=False)
-        await _follower(world, slow, "bob", shared=False)
-        await _post(world)
         assert beta.app is not None
         run = asyncio.create_task(outbox_of(beta.app).drain())
         await asyncio.wait_for(slow.arrived.wait(), 10)
@@ -340,23 +349,15 @@ async def test_answered_deliveries_are_recorded_while_others_are_in_flight(
 ) -> None:
     # Given outcomes written every 50 ms, ann on a quick sink and bob on one that holds its answer
     monkeypatch.setattr(delivery, "FLUSH_SECONDS", 0.05)
-    clock = FixedClock()
-    beta = await start_instance("beta", clock=clock)
-    alice = await beta.add_actor("alice")
-    keys = {f"{alice}#main-key": await _key_of(beta, "alice")}
-    quick, slow = [await Sink(clock, keys.get).start() for _ in range(2)]
-    slow.hold = asyncio.Event()
-    world = World(beta, clock, alice, [quick, slow])
+    world = await _quick_and_held(start_instance)
+    beta, (quick, slow) = world.alpha, world.sinks
     try:
-        await _follower(world, quick, "ann", shared=False)
-        await _follower(world, slow, "bob", shared=False)
-        await _post(world)
         assert beta.app is not None
         run = asyncio.create_task(outbox_of(beta.app).drain())
         await asyncio.wait_for(slow.arrived.wait(), 10)
         # When ann has answered and bob's delivery is still in flight
         states: dict[str, str] = {}
-        for _ in range(200):
+        for _ in range(1000):  # up to 10 s on a loaded machine; 50 ms when quiet
             states = {row.inbox: row.state for row in await deliveries.list_rows(beta.db)}
             if states[f"{quick.base}/users/ann/inbox"] == "delivered":
                 break
