@@ -1,15 +1,13 @@
 """Inbox layer: Like and EmojiReact (Misskey and Pleroma reactions) and their Undo.
 
 A Like with `content` (Misskey's `_misskey_reaction`) is a reaction with that emoji, as is an
-EmojiReact; a plain Like is a like. Only likes of local posts are kept (a like of anything else
-is rejected, as Mastodon ignores it). The author is notified; one who blocks the actor refuses
-the like.
+EmojiReact; a plain Like is a like. The author of a local object is notified; one who blocks
+the actor refuses the like.
 """
 
 from __future__ import annotations
 
 from fedsocial.activity_json import first_str, get_id
-from fedsocial.errors import NotFound
 from fedsocial.storage import notifications, reactions
 from inbox.context import Effects, Outcome, Received, Services
 from inbox.handlers.common import embedded, object_id, undone_actor_matches
@@ -31,10 +29,6 @@ async def on_like(services: Services, activity: Received, effects: Effects) -> O
         return Outcome.UNSUPPORTED  # a reaction without its emoji says nothing
     kind = reactions.LIKE if emoji is None else reactions.EMOJI
     author = await refuse_if_author_blocks(services, target, activity.actor)
-    if author is None:
-        # As Mastodon: only likes of our own posts count; storing the rest would let any peer
-        # grow the table with likes of things we do not even have.
-        raise NotFound(f"{target} is not a post of this server")
     now = services.clock.now()
     effects.add(
         reactions.add(
