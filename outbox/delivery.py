@@ -321,13 +321,17 @@ class _Cycle:
             await self._flush()
 
     async def _flush_periodically(self, stop: asyncio.Event) -> None:
-        """Write outcomes every FLUSH_SECONDS until `stop` is set, then once more."""
-        while not stop.is_set():
-            await wait_for_event(stop, FLUSH_SECONDS)
+        """Write outcomes every FLUSH_SECONDS, and once more after `stop` is set."""
+        while True:
+            # Set before this flush starts, `stop` means every worker is done, so the flush
+            # takes the last outcomes; set during a flush, the loop comes round once more.
+            stopped = await wait_for_event(stop, FLUSH_SECONDS)
             try:
                 await self._flush()
             except Exception:
                 log.exception("recording delivery outcomes failed")
+            if stopped:
+                return
 
     async def _flush(self) -> None:
         batch, self._outcomes = self._outcomes, []

@@ -393,3 +393,24 @@ async def test_a_delivery_round_never_swallows_a_cancellation(world: World) -> N
         assert task.done()
         if cancelled:
             assert task.cancelled(), f"round finished normally after cancel() at step {step}"
+
+
+async def test_every_outcome_is_recorded_when_a_round_ends_during_a_flush(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given outcomes flushed very often, so a flush is often running when the last deliveries
+    # of a round finish, and 40 followers on two servers
+    monkeypatch.setattr(delivery, "FLUSH_SECONDS", 0.001)
+    for sink in world.sinks:
+        for n in range(20):
+            await _follower(world, sink, f"u{n}", shared=False)
+    assert world.alpha.app is not None
+    outbox = outbox_of(world.alpha.app)
+    for round_number in range(3):
+        # When a post is delivered in one round
+        await _post(world, f"round {round_number}")
+        assert await outbox.drain() >= 40
+        # Then every row is recorded as delivered, and nothing is sent again
+        assert await deliveries.list_rows(world.alpha.db, state="pending") == []
+        assert await outbox.drain() == 0
+    assert sum(len(s.received) for s in world.sinks) == 3 * 40
