@@ -24,6 +24,7 @@ from fedsocial.sanitize import HtmlSanitizer
 from fedsocial.storage.database import Database
 from fedsocial.storage.statements import Statement
 from fedsocial.urls import Urls
+from inbox.early_deletes import EarlyDeletes
 from outbox.service import Outbox
 
 
@@ -61,6 +62,7 @@ class Services:
     http_client: HttpClient
     outbox: Outbox
     sanitizer: HtmlSanitizer
+    early_deletes: EarlyDeletes
 
     @property
     def local_actor_prefix(self) -> str:

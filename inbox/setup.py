@@ -21,6 +21,7 @@ from inbox import c2s
 from inbox.batch_writer import BatchWriter
 from inbox.block_cache import BlockCache
 from inbox.context import Services
+from inbox.early_deletes import EarlyDeletes
 from inbox.handlers import build_router
 from inbox.origins import Origins
 from inbox.receive import Receiver
@@ -48,7 +49,7 @@ async def _instance(request: web.Request) -> web.StreamResponse:
     return await _receiver(request).instance(request)
 
 
-def services_of(app: web.Application) -> Services:
+def services_of(app: web.Application, *, early_deletes: EarlyDeletes) -> Services:
     """The services inbox handlers use, from the application's AppKeys."""
     return Services(
         db=app[appkeys.DB],
@@ -60,11 +61,19 @@ def services_of(app: web.Application) -> Services:
         http_client=http_client(app),
         outbox=outbox_of(app),
         sanitizer=HtmlSanitizer(),
+        early_deletes=early_deletes,
     )
 
 
 async def _inbox_ctx(app: web.Application) -> AsyncIterator[None]:
-    services = services_of(app)
+    applying = app.get(appkeys.INBOX_WORKER_ENABLED, True)
+    # Only the process that applies activities needs (and may prune) the early deletes.
+    early = (
+        await EarlyDeletes.load(app[appkeys.DB], now=app[appkeys.CLOCK].now())
+        if applying
+        else EarlyDeletes()
+    )
+    services = services_of(app, early_deletes=early)
     inbox = Inbox(Worker(services, build_router()))
     writer = BatchWriter(services.db, services.clock, on_commit=inbox.wake)
     inbox.attach(
@@ -81,7 +90,7 @@ async def _inbox_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     app[appkeys.INBOX] = inbox
     writer.start()
-    if app.get(appkeys.INBOX_WORKER_ENABLED, True):
+    if applying:
         inbox.start_worker()
     yield
     await writer.stop()

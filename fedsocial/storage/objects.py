@@ -210,6 +210,24 @@ def tombstone_unknown_statement(object_id: str, *, author: str, deleted_at: floa
     )
 
 
+async def early_tombstones(db: Database, *, since: float) -> dict[str, float]:
+    """Objects deleted before we saw them (`tombstone_unknown_statement`), since `since`: id to
+    deletion time."""
+    rows = await db.fetchall(
+        "SELECT id, deleted_at FROM objects WHERE type = 'Tombstone' AND local = 0"
+        " AND deleted_at >= ?",
+        (since,),
+    )
+    return {str(r[0]): float(r[1]) for r in rows}
+
+
+async def forget_early_tombstones(db: Database, *, before: float) -> None:
+    """Remove the objects deleted before we saw them whose deletion is older than `before`."""
+    await db.execute(
+        "DELETE FROM objects WHERE type = 'Tombstone' AND local = 0 AND deleted_at < ?", (before,)
+    )
+
+
 def delete_by_author_statement(author: str) -> Statement:
     """`delete_by_author` as a statement."""
     return Statement("DELETE FROM objects WHERE attributed_to = ?", (author,))

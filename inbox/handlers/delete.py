@@ -29,11 +29,11 @@ async def on_delete(services: Services, activity: Received, effects: Effects) ->
     if stored is None:
         # The Delete may have overtaken its Create: remember the object as deleted, so that the
         # Create does not bring it back (Mastodon's `delete_arrived_first?`).
+        now = services.clock.now()
         effects.add(
-            objects.tombstone_unknown_statement(
-                target, author=activity.actor, deleted_at=services.clock.now()
-            )
+            objects.tombstone_unknown_statement(target, author=activity.actor, deleted_at=now)
         )
+        services.early_deletes.add(target, at=now)
         return Outcome.APPLIED
     if stored.deleted:
         return Outcome.APPLIED  # already gone

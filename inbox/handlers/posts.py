@@ -41,9 +41,8 @@ async def on_create(services: Services, activity: Received, effects: Effects) ->
     obj = await _the_object(services, activity)
     row = object_row(obj, sanitizer=services.sanitizer, urls=services.urls)
     _check_author(activity, row.attributed_to)
-    stored = await objects.get(services.db, row.id)
-    if stored is not None and stored.deleted:
-        return Outcome.APPLIED  # deleted already (its Delete came first): shown to nobody
+    if services.early_deletes.deleted(row.id, now=services.clock.now()):
+        return Outcome.APPLIED  # its Delete came first: shown to nobody
     effects.extend(objects.upsert_statements(row, now=services.clock.now()))
     await show_post(services, effects, row, obj, activity=activity)
     await forward_reply(services, activity, in_reply_to=row.in_reply_to)

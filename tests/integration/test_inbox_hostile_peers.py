@@ -98,6 +98,9 @@ async def test_delete_before_create_keeps_the_post_deleted(alpha: Instance, peer
         "to": [AS_PUBLIC],
     }
     assert await deliver(peer, bob, alpha, delete) == "applied"
+    # (and the server restarts in between: the early delete is remembered in the database)
+    await alpha.stop()
+    await alpha.start()
     assert await deliver(peer, bob, alpha, create(bob, post)) == "applied"
     # Then the post stays deleted (Mastodon's delete_arrived_first?) and is shown to nobody
     stored = await objects.get(alpha.db, post["id"])
