@@ -9,6 +9,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -109,52 +111,62 @@ def _start(config: Path) -> subprocess.Popen[bytes]:
     )
 
 
-async def test_two_processes_listen_on_the_port_and_stop_with_the_first(tmp_path: Path) -> None:
-    # Given `fedsocial serve --workers 2` started as a real process
-    port = free_port()
-    config = write_config(tmp_path, port)
-    proc = _start(config)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        await _wait_served(base)
-        # Then two processes hold a listening socket on the one port
-        servers = _servers(proc.pid, port, expected=2)
-        assert len(servers) == 2 and proc.pid in servers
-        # And no other process runs beside them (no multiprocessing helper)
-        assert sorted([proc.pid, *_children(proc.pid)]) == sorted(servers)
-        # And requests on many fresh connections are all answered
-        for _ in range(20):
-            async with aiohttp.ClientSession() as session, session.get(f"{base}/users/carol") as r:
-                assert r.status == 200
-        # When the first process is asked to stop
-        extra = next(pid for pid in servers if pid != proc.pid)
-        proc.send_signal(signal.SIGTERM)
-        # Then it stops the other one too
-        assert proc.wait(20) == 0
-        assert _gone(extra, within=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
+@dataclass
+class Served:
+    """A running `fedsocial serve --workers 2`: the first process, its port, the other one."""
+
+    proc: subprocess.Popen[bytes]
+    port: int
+    extra: int
+
+    @property
+    def base(self) -> str:
+        """The instance's base URL."""
+        return f"http://127.0.0.1:{self.port}"
 
 
-async def test_the_extra_processes_stop_when_the_first_is_killed(tmp_path: Path) -> None:
-    # Given `fedsocial serve --workers 2`
+@pytest.fixture
+async def served(tmp_path: Path) -> AsyncIterator[Served]:
+    """`fedsocial serve --workers 2` started as a real process, answering on its port."""
     port = free_port()
-    config = write_config(tmp_path, port)
-    proc = _start(config)
+    proc = _start(write_config(tmp_path, port))
     try:
         await _wait_served(f"http://127.0.0.1:{port}")
         extra = next(pid for pid in _servers(proc.pid, port, expected=2) if pid != proc.pid)
-        # When the first process dies without cleaning up
-        proc.kill()
-        proc.wait(10)
-        # Then the other one notices and stops on its own
-        assert _gone(extra, within=10)
+        yield Served(proc, port, extra)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
+
+
+async def test_two_processes_listen_on_the_port_and_stop_with_the_first(served: Served) -> None:
+    proc = served.proc
+    # Then two processes hold a listening socket on the one port
+    servers = _servers(proc.pid, served.port, expected=2)
+    assert sorted(servers) == sorted([proc.pid, served.extra])
+    # And no other process runs beside them (no multiprocessing helper)
+    assert sorted([proc.pid, *_children(proc.pid)]) == sorted(servers)
+    # And requests on many fresh connections are all answered
+    for _ in range(20):
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"{served.base}/users/carol") as r,
+        ):
+            assert r.status == 200
+    # When the first process is asked to stop
+    proc.send_signal(signal.SIGTERM)
+    # Then it stops the other one too
+    assert proc.wait(20) == 0
+    assert _gone(served.extra, within=10)
+
+
+async def test_the_extra_processes_stop_when_the_first_is_killed(served: Served) -> None:
+    # When the first process dies without cleaning up
+    served.proc.kill()
+    served.proc.wait(10)
+    # Then the other one notices and stops on its own
+    assert _gone(served.extra, within=10)
 
 
 def _replacement(pid: int, port: int, *, dead: int, within: float) -> int | None:
@@ -174,24 +186,13 @@ def _role_of(pid: int) -> str:
     return argv[argv.index("--extra-worker") + 1]
 
 
-async def test_a_dead_extra_process_is_started_again(tmp_path: Path) -> None:
-    # Given `fedsocial serve --workers 2`
-    port = free_port()
-    config = write_config(tmp_path, port)
-    proc = _start(config)
-    try:
-        await _wait_served(f"http://127.0.0.1:{port}")
-        extra = next(pid for pid in _servers(proc.pid, port, expected=2) if pid != proc.pid)
-        # When the extra process dies (its hosts would get no deliveries)
-        os.kill(extra, signal.SIGKILL)
-        # Then the first process starts another one for the same shard, which listens too
-        fresh = _replacement(proc.pid, port, dead=extra, within=30)
-        assert fresh is not None and _role_of(fresh).startswith("1/2/")
-        assert proc.poll() is None
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(20)
+async def test_a_dead_extra_process_is_started_again(served: Served) -> None:
+    # When the extra process dies (its hosts would get no deliveries)
+    os.kill(served.extra, signal.SIGKILL)
+    # Then the first process starts another one for the same shard, which listens too
+    fresh = _replacement(served.proc.pid, served.port, dead=served.extra, within=30)
+    assert fresh is not None and _role_of(fresh).startswith("1/2/")
+    assert served.proc.poll() is None
 
 
 @pytest.mark.parametrize(
