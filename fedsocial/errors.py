@@ -146,6 +146,13 @@ class NotFound(FedsocialError):
     code = "not_found"
 
 
+class RequestTimeout(FedsocialError):
+    """The client did not send its request (its body) in time."""
+
+    status = 408
+    code = "request_timeout"
+
+
 class Conflict(FedsocialError):
     """The thing to create already exists."""
 

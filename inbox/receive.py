@@ -21,7 +21,14 @@ from actors.local import LocalActors
 from fedsocial.config import Config
 from fedsocial.crypto.http_request import HttpRequestParts
 from fedsocial.crypto.verify import VerifiedSignature
-from fedsocial.errors import BadRequest, NotFound, PayloadTooLarge, SignatureError, ValidationError
+from fedsocial.errors import (
+    BadRequest,
+    NotFound,
+    PayloadTooLarge,
+    RequestTimeout,
+    SignatureError,
+    ValidationError,
+)
 from fedsocial.federation.domain_blocks import DomainBlocks
 from fedsocial.federation.key_resolver import KeyResolver
 from fedsocial.storage.inbox_queue import NewActivity
@@ -35,11 +42,24 @@ from inbox.request_checks import Envelope, check_content_type, parse_activity
 log = logging.getLogger("fedsocial.inbox")
 
 MAX_BODY = 1024 * 1024
+BODY_SECONDS = 30.0
 _CHUNK = 64 * 1024
 
 
 async def read_capped(request: web.Request, *, limit: int = MAX_BODY) -> bytes:
-    """Read the body, refusing (413) as soon as it is known to exceed `limit` bytes."""
+    """Read the body, refusing (413) as soon as it is known to exceed `limit` bytes, and (408)
+    when it has not all come within BODY_SECONDS."""
+    seconds = BODY_SECONDS
+    try:
+        async with asyncio.timeout(seconds):
+            return await _read_capped(request, limit=limit)
+    except TimeoutError as exc:
+        # A peer that declares a body and stalls must not hold a connection and a handler
+        # forever (aiohttp has no body timeout of its own).
+        raise RequestTimeout(f"the body did not arrive within {seconds:g} s") from exc
+
+
+async def _read_capped(request: web.Request, *, limit: int) -> bytes:
     declared = request.content_length
     if declared is not None:
         if declared > limit:

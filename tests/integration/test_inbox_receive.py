@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -10,6 +11,7 @@ import pytest
 
 from fedsocial.config import ModerationConfig
 from fedsocial.storage import inbox_queue
+from inbox import receive
 from tests.conftest import StartInstance
 from tests.fixtures.inbox.peer import Peer, PeerActor, load_payload
 from tests.harness import Instance
@@ -114,6 +116,25 @@ async def test_content_length_over_1_mib_gets_413_unread(alpha: Instance) -> Non
     # Then it is refused with 413
     assert status == 413
     assert body_json["error"] == "payload_too_large"
+
+
+async def test_a_body_that_stalls_gets_408(
+    alpha: Instance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a body allowed 0.3 s to arrive, and a peer that declares 100 bytes and sends 10
+    monkeypatch.setattr(receive, "BODY_SECONDS", 0.3)
+    reader, writer = await asyncio.open_connection("127.0.0.1", alpha.port)
+    try:
+        writer.write(
+            b"POST /inbox HTTP/1.1\r\nHost: " + alpha.domain.encode() + b"\r\n"
+            b'Content-Type: application/activity+json\r\nContent-Length: 100\r\n\r\n{"id": "x'
+        )
+        await writer.drain()
+        # When it stalls, Then it gets a 408 instead of holding the connection forever
+        status_line = await asyncio.wait_for(reader.readline(), 10)
+        assert status_line.split()[1] == b"408"
+    finally:
+        writer.close()
 
 
 async def test_chunked_body_over_1_mib_gets_413(alpha: Instance) -> None:
