@@ -11,31 +11,14 @@ from pathlib import Path
 import pytest
 
 from actors.state import local_actors
-from fedsocial.cli import build_parser, main
+from fedsocial.cli import main
 from fedsocial.storage import activities, deliveries, follows
 from outbox.addressing import Visibility
 from outbox.compose import NoteDraft
 from outbox.service import outbox_of
+from tests.cli_helpers import run_in_process, write_cli_config
 from tests.conftest import StartInstance
 from tests.harness import Instance, drain
-
-
-def write_config(instance: Instance, folder: Path) -> str:
-    """A config file for the instance's database, as an admin would write it."""
-    path = folder / f"{instance.name}.toml"
-    path.write_text(
-        f'[instance]\ndomain = "{instance.domain}"\nscheme = "http"\n'
-        f'[storage]\ndatabase = "{instance.config.storage.database}"\n'
-        "[federation]\nallow_private_addresses = true\nallow_http = true\n",
-        encoding="utf-8",
-    )
-    return str(path)
-
-
-async def run(config: str, *argv: str) -> int:
-    """Run one async subcommand in this process (errors propagate as exceptions)."""
-    args = build_parser().parse_args(["--config", config, *argv])
-    return int(await args.func(args) or 0)
 
 
 async def follow(source: Instance, name: str, target: str) -> None:
@@ -56,10 +39,16 @@ async def test_follow_requests_are_settled_by_handle(
     await follow(beta, "bob", carla)
     await follow(beta, "dan", carla)
     await drain(alpha, beta)
-    config = write_config(alpha, tmp_path)
+    config = write_cli_config(alpha, tmp_path)
     # When carla accepts bob by his handle and rejects dan by his handle without the first @
-    assert await run(config, "follow-requests", "carla", "accept", f"@bob@{beta.domain}") == 0
-    assert await run(config, "follow-requests", "carla", "reject", f"dan@{beta.domain}") == 0
+    assert (
+        await run_in_process(config, "follow-requests", "carla", "accept", f"@bob@{beta.domain}")
+        == 0
+    )
+    assert (
+        await run_in_process(config, "follow-requests", "carla", "reject", f"dan@{beta.domain}")
+        == 0
+    )
     await drain(alpha, beta)
     # Then each command names the actor it settled, by id
     assert capsys.readouterr().out.splitlines() == [f"accepted {bob}", f"rejected {dan}"]
@@ -83,7 +72,7 @@ async def test_listings_start_with_a_header_and_json_is_unchanged(
     bob_actor = await local_actors(beta.app).require("bob")
     await outbox_of(beta.app).post(bob_actor, NoteDraft(f"hi @amy@{alpha.domain}"))
     await drain(alpha, beta)
-    config = write_config(alpha, tmp_path)
+    config = write_cli_config(alpha, tmp_path)
     headers = {
         ("notifications", "amy"): "AT\tKIND\tFROM\tOBJECT",
         ("timeline", "amy"): "AT\tPOST",
@@ -94,24 +83,24 @@ async def test_listings_start_with_a_header_and_json_is_unchanged(
     }
     for argv, header in headers.items():
         # When each listing is printed as text
-        assert await run(config, *argv) == 0
+        assert await run_in_process(config, *argv) == 0
         lines = capsys.readouterr().out.splitlines()
         # Then its first line names the columns, and every line has that many columns
         assert lines[0] == header, argv
         assert all(line.count("\t") == header.count("\t") for line in lines), argv
     # And the rows are still there under the header
-    assert await run(config, "actor", "list") == 0
+    assert await run_in_process(config, "actor", "list") == 0
     assert capsys.readouterr().out.splitlines()[1:] == [
         f"amy\tPerson\t{amy}\tmanual",
     ]
-    assert await run(config, "notifications", "amy") == 0
+    assert await run_in_process(config, "notifications", "amy") == 0
     kinds = {line.split("\t")[1] for line in capsys.readouterr().out.splitlines()[1:]}
     assert "mention" in kinds
     # And `--json` output (where a listing has it) is bare JSON, without a header
     for argv in headers:
         if argv == ("follow-requests", "amy"):
             continue
-        assert await run(config, *argv, "--json") == 0
+        assert await run_in_process(config, *argv, "--json") == 0
         assert isinstance(json.loads(capsys.readouterr().out), list), argv
 
 
@@ -127,7 +116,7 @@ async def test_show_prints_the_visibility(
         amy, NoteDraft("for friends", visibility=Visibility.FOLLOWERS)
     )
     # When it is shown
-    assert await run(write_config(alpha, tmp_path), "show", note) == 0
+    assert await run_in_process(write_cli_config(alpha, tmp_path), "show", note) == 0
     # Then the visibility is one of the fields printed
     assert "visibility: followers" in capsys.readouterr().out.splitlines()
 
@@ -143,9 +132,9 @@ async def test_profile_with_nothing_to_change_sends_nothing(
     await follow(beta, "bob", amy)
     await drain(alpha, beta)
     before = await deliveries.list_rows(alpha.db)
-    config = write_config(alpha, tmp_path)
+    config = write_cli_config(alpha, tmp_path)
     # When `fedsocial profile amy` runs without any option
-    code = await asyncio.to_thread(main, ["--config", config, "profile", "amy"])
+    code = await asyncio.to_thread(main, ["--config", str(config), "profile", "amy"])
     # Then it says there is nothing to change and exits 2
     assert code == 2
     assert "nothing to change" in capsys.readouterr().err

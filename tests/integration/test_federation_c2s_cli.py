@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -15,6 +14,7 @@ from fedsocial.clock import SystemClock
 from fedsocial.storage import deliveries, follows, objects, tokens
 from outbox import service as outbox_service
 from outbox.service import outbox_of
+from tests.cli_helpers import run_cli, write_cli_config
 from tests.conftest import StartInstance
 from tests.harness import Instance, drain
 from tests.unit.outbox.sink import Sink
@@ -85,31 +85,6 @@ async def test_c2s_refuses_missing_wrong_and_foreign_tokens(start_instance: Star
             assert resp.status == 400
 
 
-def _write_config(instance: Instance, folder: Path) -> Path:
-    config = instance.config
-    path = folder / f"{instance.name}.toml"
-    path.write_text(
-        f'[instance]\ndomain = "{config.instance.domain}"\nscheme = "http"\n'
-        f'[storage]\ndatabase = "{config.storage.database}"\n'
-        "[federation]\nallow_private_addresses = true\nallow_http = true\n",
-        encoding="utf-8",
-    )
-    return path
-
-
-async def _cli(*args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "fedsocial.cli",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    return int(proc.returncode or 0), out.decode(), err.decode()
-
-
 async def test_cli_post_is_delivered_by_the_running_server(
     start_instance: StartInstance, tmp_path: Path
 ) -> None:
@@ -118,17 +93,17 @@ async def test_cli_post_is_delivered_by_the_running_server(
     beta = await start_instance("beta")
     amy = await alpha.add_actor("amy")
     await beta.add_actor("bob")
-    config = _write_config(alpha, tmp_path)
-    code, out, err = await _cli("--config", str(config), "follow", "amy", beta.actor_id("bob"))
+    config = write_cli_config(alpha, tmp_path)
+    code, out, err = await run_cli("--config", str(config), "follow", "amy", beta.actor_id("bob"))
     assert code == 0, err
     await drain(alpha, beta)
     # (amy followed bob through the CLI; now bob follows amy the same way from beta's side)
-    beta_config = _write_config(beta, tmp_path)
-    code, _, err = await _cli("--config", str(beta_config), "follow", "bob", amy)
+    beta_config = write_cli_config(beta, tmp_path)
+    code, _, err = await run_cli("--config", str(beta_config), "follow", "bob", amy)
     assert code == 0, err
     await drain(alpha, beta)
     # When amy posts from the CLI, in another process
-    code, out, err = await _cli(
+    code, out, err = await run_cli(
         "--config", str(config), "post", "amy", "hello #cli", "--visibility", "unlisted"
     )
     # Then it prints the new object's id, and the running server delivers it
@@ -139,12 +114,12 @@ async def test_cli_post_is_delivered_by_the_running_server(
     copy = await objects.get(beta.db, object_id)
     assert copy is not None and copy.visibility == "unlisted"
     # And `deliveries --json` shows the delivered row with its status
-    code, out, err = await _cli("--config", str(config), "deliveries", "--json")
+    code, out, err = await run_cli("--config", str(config), "deliveries", "--json")
     assert code == 0, err
     assert '"state": "delivered"' in out and '"last_status": 202' in out
     rows = await deliveries.list_rows(alpha.db, state="failed")
     assert rows == []
-    code, out, _ = await _cli("--config", str(config), "deliveries", "--failed")
+    code, out, _ = await run_cli("--config", str(config), "deliveries", "--failed")
     assert code == 0 and out.splitlines() == [
         "ID\tSTATE\tATTEMPTS\tSTATUS\tNEXT_ATTEMPT\tACTIVITY\tINBOX\tERROR"
     ]
@@ -159,17 +134,17 @@ async def test_cli_move_to_an_account_on_another_instance(
     amy = await alpha.add_actor("amy")
     await beta.add_actor("bob")
     dora = await beta.add_actor("dora")
-    alpha_config, beta_config = _write_config(alpha, tmp_path), _write_config(beta, tmp_path)
-    code, _, err = await _cli("--config", str(beta_config), "follow", "bob", amy)
+    alpha_config, beta_config = write_cli_config(alpha, tmp_path), write_cli_config(beta, tmp_path)
+    code, _, err = await run_cli("--config", str(beta_config), "follow", "bob", amy)
     assert code == 0, err
     await drain(alpha, beta)
     # When dora names amy as an alias from the CLI (by handle), and amy moves there
-    code, _, err = await _cli(
+    code, _, err = await run_cli(
         "--config", str(beta_config), "profile", "dora", "--also-known-as", f"@amy@{alpha.domain}"
     )
     assert code == 0, err
     await drain(alpha, beta)
-    code, out, err = await _cli("--config", str(alpha_config), "move", "amy", dora)
+    code, out, err = await run_cli("--config", str(alpha_config), "move", "amy", dora)
     # Then the move is accepted and printed, and amy's actor points at dora
     assert code == 0, err
     assert out.strip() == dora
@@ -206,8 +181,8 @@ async def test_the_server_notices_a_cli_post_without_waiting_for_its_poll(
         )
         await follows.upsert(alpha.db, follower.id, amy, activity_id=None, state="accepted", now=0)
         # When amy posts from the CLI, another process with its own database connection
-        code, _, err = await _cli(
-            "--config", str(_write_config(alpha, tmp_path)), "post", "amy", "hi"
+        code, _, err = await run_cli(
+            "--config", str(write_cli_config(alpha, tmp_path)), "post", "amy", "hi"
         )
         assert code == 0, err
         # Then the server sees the other process's commit and delivers without being drained

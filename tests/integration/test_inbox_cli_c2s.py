@@ -10,8 +10,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from fedsocial.cli import build_parser
 from fedsocial.storage import follows, tokens
+from tests.cli_helpers import run_in_process, write_cli_config
 from tests.conftest import StartInstance
 from tests.fixtures.inbox.peer import Peer, PeerActor, load_payload
 from tests.harness import Instance, drain
@@ -23,22 +23,6 @@ async def alpha(start_instance: StartInstance) -> Instance:
     await instance.add_actor("alice")
     await instance.add_actor("carla", manually_approves=True)
     return instance
-
-
-def config_file(alpha: Instance, tmp_path: Path) -> str:
-    path = tmp_path / "alpha.toml"
-    path.write_text(
-        f'[instance]\ndomain = "{alpha.domain}"\nscheme = "http"\n'
-        f'[storage]\ndatabase = "{alpha.config.storage.database}"\n'
-        "[federation]\nallow_private_addresses = true\nallow_http = true\n",
-        encoding="utf-8",
-    )
-    return str(path)
-
-
-async def run(config: str, *argv: str) -> int:
-    args = build_parser().parse_args(["--config", config, *argv])
-    return int(await args.func(args) or 0)
 
 
 async def receive_note(peer: Peer, bob: PeerActor, alpha: Instance) -> dict[str, Any]:
@@ -60,26 +44,26 @@ async def test_notifications_timeline_and_show(
     # Given bob's post mentioning alice was received
     bob = peer.add_actor("bob")
     create = await receive_note(peer, bob, alpha)
-    config = config_file(alpha, tmp_path)
+    config = write_cli_config(alpha, tmp_path)
     # When alice's notifications are listed
-    assert await run(config, "notifications", "alice", "--json") == 0
+    assert await run_in_process(config, "notifications", "alice", "--json") == 0
     # Then there is the mention
     [mention] = json.loads(capsys.readouterr().out)
     assert mention["kind"] == "mention" and mention["from"] == bob.id
     # When her timeline is shown as text
-    assert await run(config, "timeline", "alice") == 0
+    assert await run_in_process(config, "timeline", "alice") == 0
     line = capsys.readouterr().out
     # Then it shows the post's text behind its content warning, without markup
     assert "[CW: spoilers ahead]" in line and "hello" in line and "<p>" not in line
     # When the stored note is shown
-    assert await run(config, "show", create["object"]["id"]) == 0
+    assert await run_in_process(config, "show", create["object"]["id"]) == 0
     shown = capsys.readouterr().out
     assert "Note" in shown and "CW: spoilers ahead" in shown and "image/png" in shown
     assert "alert" not in shown
-    assert await run(config, "show", create["object"]["id"], "--json") == 0
+    assert await run_in_process(config, "show", create["object"]["id"], "--json") == 0
     assert "<script" not in json.loads(capsys.readouterr().out)["content"]
     # And the stored remote actor can be shown too
-    assert await run(config, "show", bob.id) == 0
+    assert await run_in_process(config, "show", bob.id) == 0
     assert "preferredUsername: bob" in capsys.readouterr().out
 
 
@@ -94,8 +78,8 @@ async def test_token_and_c2s_inbox(
     )
     await peer.post(bob, f"{alpha.base}/users/alice/inbox", follow)
     await drain(alpha)
-    config = config_file(alpha, tmp_path)
-    assert await run(config, "token", "create", "alice") == 0
+    config = write_cli_config(alpha, tmp_path)
+    assert await run_in_process(config, "token", "create", "alice") == 0
     token = capsys.readouterr().out.strip()
     inbox = f"{alpha.base}/users/alice/inbox"
     async with aiohttp.ClientSession() as session:
@@ -111,12 +95,12 @@ async def test_token_and_c2s_inbox(
         # And without a token, or with another actor's token, it is 401
         async with session.get(inbox) as response:
             assert response.status == 401
-        assert await run(config, "token", "create", "carla") == 0
+        assert await run_in_process(config, "token", "create", "carla") == 0
         other = capsys.readouterr().out.strip()
         async with session.get(inbox, headers={"Authorization": f"Bearer {other}"}) as response:
             assert response.status == 401
         # When the token is revoked, Then it no longer works
-        assert await run(config, "token", "revoke", token) == 0
+        assert await run_in_process(config, "token", "revoke", token) == 0
         async with session.get(inbox, headers=auth) as response:
             assert response.status == 401
 
@@ -125,14 +109,14 @@ async def test_domain_block_commands(
     alpha: Instance, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given the CLI
-    config = config_file(alpha, tmp_path)
+    config = write_cli_config(alpha, tmp_path)
     # When a domain is blocked (given as a URL) and listed
-    assert await run(config, "domain", "block", "https://Spam.Example/users/x") == 0
-    assert await run(config, "domain", "list") == 0
+    assert await run_in_process(config, "domain", "block", "https://Spam.Example/users/x") == 0
+    assert await run_in_process(config, "domain", "list") == 0
     # Then the host is listed; and unblocking removes it
     assert capsys.readouterr().out.splitlines() == ["blocked spam.example", "spam.example"]
-    assert await run(config, "domain", "unblock", "spam.example") == 0
-    assert await run(config, "domain", "list") == 0
+    assert await run_in_process(config, "domain", "unblock", "spam.example") == 0
+    assert await run_in_process(config, "domain", "list") == 0
     assert capsys.readouterr().out.splitlines() == ["unblocked spam.example"]
 
 
@@ -145,15 +129,15 @@ async def test_follow_request_accepted_from_the_cli(
     follow = load_payload("mastodon_follow", actor=bob.id, base=peer.base, uuid="f", local=carla)
     await peer.post(bob, f"{alpha.base}/users/carla/inbox", follow)
     await drain(alpha)
-    config = config_file(alpha, tmp_path)
+    config = write_cli_config(alpha, tmp_path)
     # When carla lists her requests
-    assert await run(config, "follow-requests", "carla") == 0
+    assert await run_in_process(config, "follow-requests", "carla") == 0
     assert capsys.readouterr().out.splitlines() == [
         "FOLLOWER\tACTIVITY",
         f"{bob.id}\t{follow['id']}",
     ]
     # And accepts bob's
-    assert await run(config, "follow-requests", "carla", "accept", bob.id) == 0
+    assert await run_in_process(config, "follow-requests", "carla", "accept", bob.id) == 0
     await drain(alpha)
     # Then bob follows her, and the server delivered an Accept of bob's Follow
     assert await follows.get_state(alpha.db, bob.id, carla) == "accepted"
@@ -164,14 +148,14 @@ async def test_follow_request_accepted_from_the_cli(
 async def test_tokens_never_look_like_options_and_old_ones_revoke_after_dashes(
     alpha: Instance, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = config_file(alpha, tmp_path)
+    config = write_cli_config(alpha, tmp_path)
     # When tokens are created, Then each starts with the fst_ prefix (never with "-")
     for _ in range(5):
-        assert await run(config, "token", "create", "alice") == 0
+        assert await run_in_process(config, "token", "create", "alice") == 0
         token = capsys.readouterr().out.strip()
         assert token.startswith("fst_") and len(token) == 4 + 43, token
         # And revoking it from the command line works
-        assert await run(config, "token", "revoke", token) == 0
+        assert await run_in_process(config, "token", "revoke", token) == 0
         assert capsys.readouterr().out == "revoked\n"
         assert await tokens.actor_for(alpha.db, token) is None
     # Given a token from before the prefix that starts with "-"
@@ -182,5 +166,5 @@ async def test_tokens_never_look_like_options_and_old_ones_revoke_after_dashes(
     )
     assert await tokens.actor_for(alpha.db, old) == "alice"
     # When it is revoked after "--", Then it no longer works
-    assert await run(config, "token", "revoke", "--", old) == 0
+    assert await run_in_process(config, "token", "revoke", "--", old) == 0
     assert await tokens.actor_for(alpha.db, old) is None

@@ -8,9 +8,7 @@ elsewhere. Its outgoing POSTs are queued and sent on `flush()`, so tests stay de
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -33,6 +31,7 @@ from outbox.addressing import Visibility
 from outbox.compose import NoteDraft
 from outbox.relays import subscribe
 from outbox.service import outbox_of
+from tests.cli_helpers import run_cli, write_cli_config
 from tests.conftest import StartInstance
 from tests.harness import Instance, drain
 
@@ -176,33 +175,6 @@ async def relay() -> AsyncIterator[LoopbackRelay]:
     await server.stop()
 
 
-def _write_config(instance: Instance, folder: Path) -> Path:
-    config = instance.config
-    path = folder / f"{instance.name}.toml"
-    path.write_text(
-        f'[instance]\ndomain = "{config.instance.domain}"\nscheme = "http"\n'
-        f'[storage]\ndatabase = "{config.storage.database}"\n'
-        "[federation]\nallow_private_addresses = true\nallow_http = true\n",
-        encoding="utf-8",
-    )
-    return path
-
-
-async def _cli(config: Path, *args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "fedsocial.cli",
-        "--config",
-        str(config),
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    return int(proc.returncode or 0), out.decode(), err.decode()
-
-
 async def _settle(relay: LoopbackRelay, *instances: Instance) -> None:
     """Deliver everything: instances to the relay, the relay's answers back, until quiet."""
     await drain(*instances)
@@ -220,9 +192,9 @@ async def test_relay_subscription_relayed_posts_and_our_posts_to_the_relay(
     await alpha.add_actor("alice")
     bob_id = await beta.add_actor("bob")
     bob = await local_actors(beta.app).require("bob")
-    config = _write_config(alpha, tmp_path)
+    config = write_cli_config(alpha, tmp_path)
     # When alpha's admin adds the relay from the CLI, and the server delivers the Follow
-    code, out, err = await _cli(config, "relay", "add", relay.inbox)
+    code, out, err = await run_cli("--config", str(config), "relay", "add", relay.inbox)
     assert code == 0, err
     assert out.split("\t")[:2] == [relay.inbox, "pending"]
     await _settle(relay, alpha, beta)
@@ -230,7 +202,7 @@ async def test_relay_subscription_relayed_posts_and_our_posts_to_the_relay(
     follow = relay.received[0]
     assert follow["type"] == "Follow" and follow["object"] == AS_PUBLIC
     assert follow["actor"] == f"{alpha.base}/actor"
-    code, out, err = await _cli(config, "relay", "list", "--json")
+    code, out, err = await run_cli("--config", str(config), "relay", "list", "--json")
     assert code == 0, err
     assert [(r["url"], r["state"]) for r in json.loads(out)] == [(relay.inbox, "accepted")]
 
@@ -242,7 +214,7 @@ async def test_relay_subscription_relayed_posts_and_our_posts_to_the_relay(
     # Then alpha fetched it from its own id and stored it: `fedsocial show` has it
     stored = await objects.get(alpha.db, n1)
     assert stored is not None and stored.attributed_to == bob_id
-    code, out, err = await _cli(config, "show", n1, "--json")
+    code, out, err = await run_cli("--config", str(config), "show", n1, "--json")
     assert code == 0, err
     assert json.loads(out)["id"] == n1
 
@@ -275,13 +247,13 @@ async def test_relay_subscription_relayed_posts_and_our_posts_to_the_relay(
     verify_ld(from_alice[-1], alice.rsa_key.public_key())
 
     # When the admin removes the relay
-    code, _, err = await _cli(config, "relay", "remove", relay.inbox)
+    code, _, err = await run_cli("--config", str(config), "relay", "remove", relay.inbox)
     assert code == 0, err
     await _settle(relay, alpha, beta)
     # Then the relay got the Undo and alpha no longer lists it
     assert relay.received[-1]["type"] == "Undo"
     assert f"{alpha.base}/actor" not in relay.subscribers
-    code, out, _ = await _cli(config, "relay", "list", "--json")
+    code, out, _ = await run_cli("--config", str(config), "relay", "list", "--json")
     assert json.loads(out) == []
 
 
