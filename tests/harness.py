@@ -35,6 +35,16 @@ def loopback_socket() -> socket.socket:
     return sock
 
 
+async def serve_on_loopback(app: web.Application) -> tuple[web.AppRunner, int]:
+    """Serve `app` on a free loopback port: its runner (clean it up to stop) and the port."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    sock = loopback_socket()
+    port = int(sock.getsockname()[1])
+    await web.SockSite(runner, sock).start()
+    return runner, port
+
+
 def loopback_config(name: str, port: int, folder: Path, **overrides: Any) -> Config:
     """A config for an http instance at 127.0.0.1:port that may talk to other loopback instances."""
     instance = dataclasses.replace(

@@ -33,7 +33,7 @@ from outbox.relays import subscribe
 from outbox.service import outbox_of
 from tests.cli_helpers import run_cli, write_cli_config
 from tests.conftest import StartInstance
-from tests.harness import Instance, drain
+from tests.harness import Instance, drain, serve_on_loopback
 
 AS = "application/activity+json"
 AS_PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -64,11 +64,8 @@ class LoopbackRelay:
         app = web.Application()
         app.router.add_get("/actor", self._actor)
         app.router.add_post("/inbox", self._post)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.base = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        self._runner, port = await serve_on_loopback(app)
+        self.base = f"http://127.0.0.1:{port}"
         self._session = aiohttp.ClientSession()
         return self
 

@@ -14,7 +14,7 @@ from outbox.compose import NoteDraft
 from outbox.retry import MAX_RETRY_AFTER
 from outbox.service import outbox_of
 from tests.conftest import StartInstance
-from tests.harness import drain, loopback_socket
+from tests.harness import drain, serve_on_loopback
 from tests.unit.outbox.sink import Sink
 
 
@@ -54,11 +54,8 @@ async def _hostile_inboxes() -> tuple[web.AppRunner, int, dict[str, int], asynci
 
     app = web.Application()
     app.router.add_post("/inbox/{name}", inbox)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    sock = loopback_socket()
-    await web.SockSite(runner, sock).start()
-    return runner, int(sock.getsockname()[1]), hits, release
+    runner, port = await serve_on_loopback(app)
+    return runner, port, hits, release
 
 
 async def test_hostile_inboxes_get_the_right_outcome(start_instance: StartInstance) -> None:

@@ -15,7 +15,7 @@ from fedsocial.storage import objects
 from outbox.compose import NoteDraft
 from outbox.service import outbox_of
 from tests.conftest import StartInstance
-from tests.harness import loopback_socket
+from tests.harness import serve_on_loopback
 
 
 async def _hostile_webfinger() -> tuple[web.AppRunner, int, asyncio.Event]:
@@ -59,11 +59,8 @@ async def _hostile_webfinger() -> tuple[web.AppRunner, int, asyncio.Event]:
 
     app.router.add_get("/.well-known/webfinger", webfinger)
     app.router.add_get("/users/sur", actor)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    sock = loopback_socket()
-    await web.SockSite(runner, sock).start()
-    return runner, int(sock.getsockname()[1]), release
+    runner, port = await serve_on_loopback(app)
+    return runner, port, release
 
 
 async def test_mentions_on_hostile_hosts_stay_plain_text(start_instance: StartInstance) -> None:

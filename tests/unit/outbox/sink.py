@@ -19,7 +19,7 @@ from fedsocial.crypto.http_request import HttpRequestParts
 from fedsocial.crypto.keys import PublicKey, generate_rsa_key, public_key_to_pem
 from fedsocial.crypto.verify import verify_request
 from fedsocial.errors import SignatureError
-from tests.harness import loopback_socket
+from tests.harness import serve_on_loopback
 
 _SHARED_PEM = public_key_to_pem(generate_rsa_key().public_key())
 
@@ -60,11 +60,7 @@ class Sink:
         """Start listening on a free loopback port."""
         app = web.Application()
         app.router.add_post("/{tail:.*}", self._post)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        sock = loopback_socket()
-        self.port = int(sock.getsockname()[1])
-        await web.SockSite(self.runner, sock).start()
+        self.runner, self.port = await serve_on_loopback(app)
         return self
 
     async def stop(self) -> None:
