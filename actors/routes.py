@@ -12,10 +12,11 @@ from actors.html import ListedActor, home_page, profile_page
 from actors.local import LocalActor
 from actors.state import local_actors
 from fedsocial import appkeys
-from fedsocial.errors import BadRequest, NotFound
-from fedsocial.paging import AS_CONTEXT, collection_document, page_document, parse_page
+from fedsocial.errors import NotFound
+from fedsocial.paging import AS_CONTEXT
 from fedsocial.storage import activities, follows
 from fedsocial.storage import local_actors as stored_actors
+from fedsocial.web.collections import collection_response
 from fedsocial.web.negotiation import activity_response, wants_html
 
 
@@ -86,20 +87,12 @@ def _collection_route(
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handler(request: web.Request) -> web.StreamResponse:
         actor = await _actor_for(request)
-        collection_id = url_of(request, actor.name)
-        try:
-            page = parse_page(request.query.get("page"))
-        except ValueError as exc:
-            raise BadRequest(str(exc)) from exc
-        total = await count(request, actor.name)
-        if page.page is None:
-            return activity_response(request, collection_document(collection_id, total=total))
-        listed = await items(request, actor.name, page.size, page.offset)
-        return activity_response(
+        return await collection_response(
             request,
-            page_document(
-                collection_id, page, items=listed, total=total, context=_shared_context(listed)
-            ),
+            url_of(request, actor.name),
+            total=await count(request, actor.name),
+            items=lambda page: items(request, actor.name, page.size, page.offset),
+            context_of=_shared_context,
         )
 
     return handler

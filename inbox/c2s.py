@@ -6,13 +6,14 @@ Only the actor itself may read it, with `Authorization: Bearer <token>` (tokens 
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from fedsocial import appkeys
-from fedsocial.errors import BadRequest
-from fedsocial.paging import collection_document, page_document, parse_page
+from fedsocial.paging import PageRequest
 from fedsocial.storage import inbox_queue, tokens
-from fedsocial.web.negotiation import activity_response
+from fedsocial.web.collections import collection_response
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="fedsocial"'}
 
@@ -33,19 +34,18 @@ async def inbox_collection(request: web.Request) -> web.StreamResponse:
     owner = None if token is None else await tokens.actor_for(db, token)
     if owner is None or owner != name:
         raise web.HTTPUnauthorized(reason="Unauthorized", headers=_CHALLENGE)
-    try:
-        page = parse_page(request.query.get("page"))
-    except ValueError as exc:
-        raise BadRequest(str(exc)) from exc
-    collection_id = request.app[appkeys.URLS].inbox(name)
-    total = await inbox_queue.count_items(db, name)
-    if page.page is None:
-        doc = collection_document(collection_id, total=total)
-    else:
-        items = await inbox_queue.list_items(db, name, limit=page.size, offset=page.offset)
-        for item in items:
-            item.pop("@context", None)
-        doc = page_document(collection_id, page, items=items, total=total)
-    response = activity_response(request, doc)
+
+    async def items(page: PageRequest) -> list[Any]:
+        listed = await inbox_queue.list_items(db, name, limit=page.size, offset=page.offset)
+        for item in listed:
+            item.pop("@context", None)  # the page's context covers them
+        return listed
+
+    response = await collection_response(
+        request,
+        request.app[appkeys.URLS].inbox(name),
+        total=await inbox_queue.count_items(db, name),
+        items=items,
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -22,11 +22,11 @@ from aiohttp import web
 from fedsocial import appkeys
 from fedsocial.activity_json import get_id, get_ids
 from fedsocial.clock import iso
-from fedsocial.errors import BadRequest, NotFound
+from fedsocial.errors import NotFound
 from fedsocial.federation.secure_mode import request_signature
-from fedsocial.paging import collection_document, page_document, parse_page
 from fedsocial.storage import activities, follows, objects, reactions, shares
 from fedsocial.storage.objects import ObjectRow
+from fedsocial.web.collections import collection_response
 from fedsocial.web.negotiation import activity_response, wants_html
 from outbox.c2s import c2s_post_handler
 from outbox.publish import ACTIVITY_CONTEXT
@@ -108,17 +108,11 @@ def _object_collection(suffix: str, count: Counter, items: Lister) -> Any:
         if row.deleted:
             raise NotFound(f"{row.id} was deleted")
         db = request.app[appkeys.DB]
-        collection_id = f"{row.id}/{suffix}"
-        try:
-            page = parse_page(request.query.get("page"))
-        except ValueError as exc:
-            raise BadRequest(str(exc)) from exc
-        total = await count(db, row.id)
-        if page.page is None:
-            return activity_response(request, collection_document(collection_id, total=total))
-        listed = await items(db, row.id, page.size, page.offset)
-        return activity_response(
-            request, page_document(collection_id, page, items=listed, total=total)
+        return await collection_response(
+            request,
+            f"{row.id}/{suffix}",
+            total=await count(db, row.id),
+            items=lambda page: items(db, row.id, page.size, page.offset),
         )
 
     return handler

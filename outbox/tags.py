@@ -11,17 +11,19 @@ one page, whose id is the link our posts carry.
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from aiohttp import web
 
 from fedsocial import appkeys
 from fedsocial.clock import iso
-from fedsocial.errors import BadRequest, NotFound
-from fedsocial.paging import PageRequest, collection_document, page_document, parse_page
+from fedsocial.errors import NotFound
+from fedsocial.paging import PageRequest
 from fedsocial.sanitize import plain_text
 from fedsocial.storage import objects
 from fedsocial.storage.objects import ObjectRow
-from fedsocial.web.negotiation import activity_response, wants_html
+from fedsocial.web.collections import collection_response, requested_page
+from fedsocial.web.negotiation import wants_html
 from outbox.text import normalize_hashtag, tag_url
 
 
@@ -39,10 +41,7 @@ async def tag_handler(request: web.Request) -> web.StreamResponse:
     tag = requested_tag(request.match_info["tag"])
     db = request.app[appkeys.DB]
     collection_id = tag_url(request.app[appkeys.URLS].tag_base, tag)
-    try:
-        page = parse_page(request.query.get("page"))
-    except ValueError as exc:
-        raise BadRequest(str(exc)) from exc
+    page = requested_page(request)
     total = await objects.count_local_public_tagged(db, href=collection_id, name=tag)
     if wants_html(request):
         shown = PageRequest(page.page or 1, page.size)
@@ -51,14 +50,14 @@ async def tag_handler(request: web.Request) -> web.StreamResponse:
         )
         html = tag_page(tag, collection_id, rows, page=shown, total=total)
         return web.Response(text=html, content_type="text/html", headers={"Vary": "Accept"})
-    if page.page is None:
-        return activity_response(request, collection_document(collection_id, total=total))
-    rows = await objects.list_local_public_tagged(
-        db, href=collection_id, name=tag, limit=page.size, offset=page.offset
-    )
-    return activity_response(
-        request, page_document(collection_id, page, items=[r.id for r in rows], total=total)
-    )
+
+    async def items(page: PageRequest) -> list[Any]:
+        rows = await objects.list_local_public_tagged(
+            db, href=collection_id, name=tag, limit=page.size, offset=page.offset
+        )
+        return [r.id for r in rows]
+
+    return await collection_response(request, collection_id, total=total, items=items)
 
 
 def tag_page(
