@@ -10,6 +10,8 @@ raises :class:`~fedsocial.errors.ValidationError` for something that is not an a
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -125,3 +127,26 @@ def same_origin(a: str, b: str) -> bool:
 def unique(values: Iterable[str]) -> list[str]:
     """Return ``values`` without duplicates, keeping the first occurrence's position."""
     return list(dict.fromkeys(values))
+
+
+# A \uD800-\uDFFF escape: the only way JSON in UTF-8 carries a lone surrogate (valid pairs
+# match too, rarely, and are then checked exactly).
+_SURROGATE_ESCAPE_TEXT = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def holds_lone_surrogate(document: Any, *, raw: str | bytes) -> bool:
+    """True when `document`, parsed from the JSON text `raw`, holds a lone UTF-16 surrogate:
+    valid JSON but not text, so nothing after us could store, sanitise or sign it. Only a text
+    with such an escape is checked in full."""
+    if isinstance(raw, bytes):
+        escaped = _SURROGATE_ESCAPE_BYTES.search(raw) is not None
+    else:
+        escaped = _SURROGATE_ESCAPE_TEXT.search(raw) is not None
+    if not escaped:
+        return False
+    try:
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False

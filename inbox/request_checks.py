@@ -8,21 +8,16 @@ read, 400 for a body that is not a JSON object (or nests deeper than Mastodon re
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from fedsocial.activity_json import first_str, get_id
+from fedsocial.activity_json import first_str, get_id, holds_lone_surrogate
 from fedsocial.errors import InvalidJson, UnsupportedMediaType, ValidationError
 
 ACCEPTED_TYPES = frozenset({"application/activity+json", "application/ld+json", "application/json"})
 # Deepest nesting we read: what Mastodon's JSON parser allows (Ruby's max_nesting). Deeper
 # documents would overflow every recursive reader after us (normalisation, sanitising, pyld).
 MAX_DEPTH = 100
-# A \uD800-\uDFFF escape: the only way a JSON text in UTF-8 can carry a lone surrogate, which
-# no later step can encode (SQLite, nh3, signing a forward). Valid pairs match too; rare, and
-# then checked exactly.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _too_deep(document: Any, limit: int) -> bool:
@@ -68,11 +63,8 @@ def parse_activity(body: bytes) -> Envelope:
         raise InvalidJson("the body is JSON nested too deeply") from exc
     if not isinstance(document, dict):
         raise InvalidJson("the body must be a JSON object")
-    if _SURROGATE_ESCAPE.search(raw) is not None:
-        try:
-            json.dumps(document, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise InvalidJson("the body escapes a lone UTF-16 surrogate (not text)") from exc
+    if holds_lone_surrogate(document, raw=raw):
+        raise InvalidJson("the body escapes a lone UTF-16 surrogate (not text)")
     # Only a body with that many brackets can nest that deep: the count spares the walk.
     if raw.count("[") + raw.count("{") > MAX_DEPTH and _too_deep(document, MAX_DEPTH):
         raise InvalidJson(f"the body is JSON nested deeper than {MAX_DEPTH} levels")

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -30,6 +29,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver
 from yarl import URL
 
+from fedsocial.activity_json import holds_lone_surrogate
 from fedsocial.clock import Clock
 from fedsocial.config import Config
 from fedsocial.crypto.cavage import format_http_date, sign_cavage
@@ -62,9 +62,6 @@ MAX_REDIRECTS = 3
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 REJECTED = frozenset({401, 403})
 _CHUNK = 64 * 1024
-# A \uD800-\uDFFF escape: the only way JSON in UTF-8 carries a lone surrogate (valid pairs match
-# too, rarely, and are then checked exactly).
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 # Connections beyond the delivery workers' for fetches made meanwhile (keys, actors, objects).
 FETCH_CONNECTIONS = 64
 MIN_CONNECTIONS = 100
@@ -180,14 +177,10 @@ class HttpClient:
             ) from exc
         if not isinstance(document, dict):
             raise FetchError(f"GET {url} answered JSON that is not an object", status_code=200)
-        if _SURROGATE_ESCAPE.search(response.body) is not None:
-            try:
-                json.dumps(document, ensure_ascii=False).encode("utf-8")
-            except UnicodeEncodeError as exc:
-                # No later step could store or sign it (SQLite refuses lone surrogates).
-                raise FetchError(
-                    f"GET {url} answered JSON with a lone UTF-16 surrogate", status_code=200
-                ) from exc
+        if holds_lone_surrogate(document, raw=response.body):
+            raise FetchError(
+                f"GET {url} answered JSON with a lone UTF-16 surrogate", status_code=200
+            )
         return document
 
     async def get(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from fedsocial.activity_json import (
@@ -10,6 +12,7 @@ from fedsocial.activity_json import (
     first_str,
     get_id,
     get_ids,
+    holds_lone_surrogate,
     is_public,
     origin,
     same_origin,
@@ -116,3 +119,17 @@ def test_same_origin() -> None:
 
 def test_unique_keeps_first_position() -> None:
     assert unique(["b", "a", "b", "c", "a"]) == ["b", "a", "c"]
+
+
+@pytest.mark.parametrize("raw_type", [str, bytes])
+def test_holds_lone_surrogate(raw_type: type) -> None:
+    def check(text: str) -> bool:
+        raw = text if raw_type is str else text.encode()
+        return holds_lone_surrogate(json.loads(raw), raw=raw)
+
+    # A lone surrogate escape is caught; a valid pair, plain text and other escapes are not
+    assert check('{"a": "\\ud800"}')
+    assert check('{"a": ["x", {"b": "\\uDFFF"}]}')
+    assert not check('{"a": "\\ud83d\\ude00"}')
+    assert not check('{"a": "caf\\u00e9 \\ud7ff"}')
+    assert not check('{"a": "plain"}')
