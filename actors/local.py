@@ -53,10 +53,6 @@ class LocalActor:
         """The RSA key this actor signs HTTP requests and LD signatures with."""
         return SigningKey(key_id=urls.key_id(self.row.name), private_key=self.rsa_key)
 
-    def ed25519_signing_key(self, urls: Urls) -> SigningKey:
-        """The Ed25519 key this actor signs integrity proofs with."""
-        return SigningKey(key_id=urls.ed25519_key_id(self.row.name), private_key=self.ed25519_key)
-
 
 def _load(row: LocalActorRow) -> LocalActor:
     rsa_key = load_private_key(row.rsa_private_pem)

@@ -75,8 +75,3 @@ async def unsubscribe(outbox: Outbox, url: str) -> RelayRow:
     await relays.remove(outbox.db, url)
     await outbox.send(instance, undo, inboxes=[row.inbox])
     return row
-
-
-async def list_relays(outbox: Outbox) -> list[RelayRow]:
-    """Every relay subscription with its state."""
-    return await relays.list_all(outbox.db)

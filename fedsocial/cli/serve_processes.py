@@ -58,10 +58,6 @@ class ExtraProcesses:
         for process in self._processes.values():
             _wait_ready(process, timeout=timeout)
 
-    def pids(self) -> list[int]:
-        """The process ids of the extra processes now."""
-        return [p.pid for p in self._processes.values()]
-
     def restart_exited(self) -> list[int]:
         """Start again every extra process that has exited; return the shard indexes restarted."""
         restarted = []

@@ -57,25 +57,6 @@ def resolve_context(context: Any) -> ActiveTerms | None:
     )
 
 
-def expand_iri(value: str, terms: Mapping[str, TermDef], vocab: str | None) -> str | None:
-    """Expand a term, compact IRI or absolute IRI used where a vocabulary IRI is expected.
-
-    Returns None for a bare word that no term defines when there is no ``@vocab``.
-    """
-    if value.startswith("@"):
-        return value
-    if value in terms:
-        return terms[value].iri
-    prefix, sep, suffix = value.partition(":")
-    if sep:
-        if prefix == "_" or suffix.startswith("//"):
-            return value
-        if prefix in terms:
-            return terms[prefix].iri + suffix
-        return value
-    return vocab + value if vocab is not None else None
-
-
 @functools.cache
 def _shipped(canonical_url: str) -> ActiveTerms | None:
     """Resolved terms of one shipped context, computed once (the result is immutable)."""

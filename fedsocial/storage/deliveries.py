@@ -141,12 +141,6 @@ async def first_due_for_host(db: Database, host: str, *, now: float) -> Delivery
     return None if row is None else _from_row(row)
 
 
-async def next_due_at(db: Database) -> float | None:
-    """When the earliest pending row becomes due, or None when nothing is pending."""
-    value = await db.fetchval("SELECT min(next_attempt_at) FROM deliveries WHERE state = 'pending'")
-    return None if value is None else float(value)
-
-
 async def record(db: Database, outcomes: Sequence[Outcome], *, now: float) -> None:
     """Write several attempts' outcomes back in one transaction.
 

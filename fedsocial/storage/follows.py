@@ -125,31 +125,12 @@ async def upsert_in(
     )
 
 
-async def set_state_in(
-    conn: aiosqlite.Connection, follower: str, followee: str, state: str
-) -> bool:
-    """`set_state` inside a transaction the caller owns."""
-    cursor = await conn.execute(
-        "UPDATE follows SET state = ? WHERE follower = ? AND followee = ?",
-        (state, follower, followee),
-    )
-    return cursor.rowcount > 0
-
-
 async def delete_in(conn: aiosqlite.Connection, follower: str, followee: str) -> bool:
     """`delete` inside a transaction the caller owns."""
     cursor = await conn.execute(
         "DELETE FROM follows WHERE follower = ? AND followee = ?", (follower, followee)
     )
     return cursor.rowcount > 0
-
-
-async def delete_all_of_in(conn: aiosqlite.Connection, actor: str) -> int:
-    """`delete_all_of` inside a transaction the caller owns."""
-    cursor = await conn.execute(
-        "DELETE FROM follows WHERE follower = ? OR followee = ?", (actor, actor)
-    )
-    return cursor.rowcount
 
 
 def upsert_statement(

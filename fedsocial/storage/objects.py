@@ -153,12 +153,6 @@ async def delete_by_author(db: Database, author: str) -> int:
     return await db.execute("DELETE FROM objects WHERE attributed_to = ?", (author,))
 
 
-async def delete_by_author_in(conn: aiosqlite.Connection, author: str) -> int:
-    """`delete_by_author` inside a transaction the caller owns."""
-    cursor = await conn.execute("DELETE FROM objects WHERE attributed_to = ?", (author,))
-    return cursor.rowcount
-
-
 def upsert_statements(obj: ObjectRow, *, now: float) -> list[Statement]:
     """`upsert` as statements: keep the old version in the history, then replace it.
 

@@ -63,15 +63,6 @@ async def list_likes(db: Database, object_id: str, *, limit: int, offset: int) -
     return [r[0] for r in rows]
 
 
-async def list_likers(db: Database, object_id: str) -> list[str]:
-    """Actors who liked an object, oldest first."""
-    rows = await db.fetchall(
-        "SELECT actor FROM reactions WHERE object_id = ? AND kind = 'like' ORDER BY rowid",
-        (object_id,),
-    )
-    return [r[0] for r in rows]
-
-
 async def count_emoji(db: Database, object_id: str) -> dict[str, int]:
     """Emoji reactions to an object, counted per emoji."""
     rows = await db.fetchall(
