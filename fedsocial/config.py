@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import tomllib
@@ -14,7 +15,12 @@ from fedsocial.errors import ConfigError
 
 DEFAULT_PATH = Path("fedsocial.toml")
 ENV_VAR = "FEDSOCIAL_CONFIG"
-_NAME_RE = re.compile(r"^[a-z0-9_]{1,30}$")
+_NAME_RE = re.compile(r"[a-z0-9_]{1,30}")
+# A lowercase DNS name (underscores allowed, as some local set-ups use them) or a bracketed IPv6
+# address, then an optional port: what may stand between `scheme://` and the path of every id.
+_DOMAIN_RE = re.compile(r"(?:[a-z0-9_-]+(?:\.[a-z0-9_-]+)*|\[[0-9a-f:.]+\])(?::(\d{1,5}))?")
+# More delivery workers than this only queue on sockets and cost memory (one task each).
+MAX_DELIVERY_WORKERS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,18 +165,24 @@ def _validate(config: Config) -> None:
     if config.instance.scheme not in ("https", "http"):
         raise ConfigError(f"{src}: instance.scheme: must be 'https' or 'http'")
     domain = config.instance.domain
-    if not domain or "/" in domain or domain != domain.strip().lower():
+    match = _DOMAIN_RE.fullmatch(domain)
+    if match is None or (match.group(1) is not None and not 0 < int(match.group(1)) < 65536):
         raise ConfigError(
             f"{src}: instance.domain: must be a lowercase host[:port], got {domain!r}"
         )
     if not 0 < config.server.port < 65536:
         raise ConfigError(f"{src}: server.port: must be between 1 and 65535")
-    if not _NAME_RE.match(config.first_actor.name):
+    if not _NAME_RE.fullmatch(config.first_actor.name):
         raise ConfigError(f"{src}: first_actor.name: must match [a-z0-9_]{{1,30}}")
     if config.federation.delivery_workers < 1 or config.federation.delivery_per_host < 1:
         raise ConfigError(f"{src}: federation: delivery_workers and delivery_per_host must be ≥ 1")
-    if config.federation.request_timeout <= 0:
-        raise ConfigError(f"{src}: federation.request_timeout: must be positive")
+    if config.federation.delivery_workers > MAX_DELIVERY_WORKERS:
+        raise ConfigError(
+            f"{src}: federation.delivery_workers: must be at most {MAX_DELIVERY_WORKERS}"
+        )
+    # TOML has nan and inf: neither is a timeout (nan would pass a `<= 0` check).
+    if not 0 < config.federation.request_timeout < math.inf:
+        raise ConfigError(f"{src}: federation.request_timeout: must be a positive number")
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:
@@ -180,6 +192,8 @@ def load_config(path: str | os.PathLike[str]) -> Config:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ConfigError(f"{file}: no such configuration file") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{file}: not UTF-8 text (TOML must be): {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: not valid TOML: {exc}") from exc
     except OSError as exc:
@@ -210,6 +224,7 @@ def resolve_config(cli_path: str | None, environ: dict[str, str] | None = None) 
 
 def validate_actor_name(name: str) -> str:
     """Return `name` if it is a valid local actor name, else raise ValueError."""
-    if not _NAME_RE.match(name):
+    # fullmatch: `$` would let a trailing newline through into ids and URLs.
+    if not _NAME_RE.fullmatch(name):
         raise ValueError(f"invalid actor name {name!r}: use 1–30 of a-z, 0-9 and _")
     return name

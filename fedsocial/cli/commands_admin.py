@@ -26,10 +26,10 @@ def register(sub: Any) -> None:
 
     serve = sub.add_parser("serve", help="initialise if needed, then serve HTTP")
     serve.add_argument("--host", help="listen address (overrides the config)")
-    serve.add_argument("--port", type=int, help="listen port (overrides the config)")
+    serve.add_argument("--port", type=_port, help="listen port (overrides the config)")
     serve.add_argument(
         "--workers",
-        type=_positive,
+        type=_worker_count,
         default=1,
         metavar="N",
         help="processes answering HTTP on the one port (SO_REUSEPORT, Linux); each delivers to "
@@ -84,10 +84,22 @@ async def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive(text: str) -> int:
+# Each serve process costs a core's worth of work and tens of MB: far more is a typo.
+MAX_WORKERS = 64
+
+
+def _worker_count(text: str) -> int:
     value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be 1 or more")
+    if not 1 <= value <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_WORKERS}")
+    return value
+
+
+def _port(text: str) -> int:
+    # Checked here: a bad port would otherwise end `serve` with a traceback from bind().
+    value = int(text)
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError("must be between 1 and 65535")
     return value
 
 
