@@ -52,9 +52,13 @@ async def webfinger(request: web.Request) -> web.StreamResponse:
     """GET /.well-known/webfinger?resource=...: the JRD for a local actor."""
     config = request.app[appkeys.CONFIG]
     urls = request.app[appkeys.URLS]
-    resource = request.query.get("resource")
-    if resource is None:
+    given = request.query.getall("resource", [])
+    if not given:
         raise BadRequest("the resource parameter is required")
+    if len(given) > 1:
+        # Which one to answer would be a guess; RFC 7033 §4.2 has exactly one.
+        raise BadRequest("give the resource parameter once")
+    resource = given[0]
     name = parse_resource(resource, domain=config.instance.domain, base_url=config.base_url)
     row = await local_actors.get(request.app[appkeys.DB], name)
     if row is None:
@@ -70,22 +74,30 @@ async def webfinger(request: web.Request) -> web.StreamResponse:
             {"rel": "self", "type": "application/activity+json", "href": actor_id},
         ],
     }
-    response = json_response(jrd, content_type=JRD)
-    response.headers.update(CORS)
-    return response
+    return json_response(jrd, content_type=JRD)
+
+
+def _webfinger_template(request: web.Request) -> str:
+    return f"{request.app[appkeys.CONFIG].base_url}/.well-known/webfinger?resource={{uri}}"
 
 
 async def host_meta(request: web.Request) -> web.StreamResponse:
     """GET /.well-known/host-meta: XRD pointing at our WebFinger template."""
-    base = request.app[appkeys.CONFIG].base_url
-    template = escape(f"{base}/.well-known/webfinger?resource={{uri}}", quote=True)
+    template = escape(_webfinger_template(request), quote=True)
     xrd = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<XRD xmlns="http://docs.oasis-open.org/ns/xri/xrd-1.0">\n'
         f'  <Link rel="lrdd" template="{template}"/>\n'
         "</XRD>\n"
     )
-    return web.Response(text=xrd, content_type="application/xrd+xml", headers=CORS)
+    return web.Response(text=xrd, content_type="application/xrd+xml")
+
+
+async def host_meta_json(request: web.Request) -> web.StreamResponse:
+    """GET /.well-known/host-meta.json: the same link as JRD (RFC 6415 §3), as Mastodon serves."""
+    return json_response(
+        {"links": [{"rel": "lrdd", "template": _webfinger_template(request)}]}, content_type=JRD
+    )
 
 
 async def nodeinfo_index(request: web.Request) -> web.StreamResponse:
@@ -100,9 +112,7 @@ async def nodeinfo_index(request: web.Request) -> web.StreamResponse:
             for v in ("2.0", "2.1")
         ]
     }
-    response = json_response(doc)
-    response.headers.update(CORS)
-    return response
+    return json_response(doc)
 
 
 async def nodeinfo(request: web.Request) -> web.StreamResponse:
@@ -132,14 +142,21 @@ async def nodeinfo(request: web.Request) -> web.StreamResponse:
         },
     }
     profile = f"http://nodeinfo.diaspora.software/ns/schema/{version}#"
-    response = json_response(doc, content_type=f'application/json; profile="{profile}"')
-    response.headers.update(CORS)
-    return response
+    return json_response(doc, content_type=f'application/json; profile="{profile}"')
+
+
+async def _allow_any_origin(request: web.Request, response: web.StreamResponse) -> None:
+    # Browser clients read discovery documents cross-origin (RFC 7033 §5), errors included: a
+    # 404 without the header reaches their code as an opaque network error, not as "no user".
+    if request.path.startswith(("/.well-known/", "/nodeinfo/")):
+        response.headers.update(CORS)
 
 
 def setup_routes(app: web.Application) -> None:
-    """Register the discovery routes on `app`."""
+    """Register the discovery routes on `app`; every answer under them allows any origin."""
+    app.on_response_prepare.append(_allow_any_origin)
     app.router.add_get("/.well-known/webfinger", webfinger)
     app.router.add_get("/.well-known/host-meta", host_meta)
+    app.router.add_get("/.well-known/host-meta.json", host_meta_json)
     app.router.add_get("/.well-known/nodeinfo", nodeinfo_index)
     app.router.add_get("/nodeinfo/{version}", nodeinfo)

@@ -1,0 +1,67 @@
+"""Discovery against what hostile or sloppy clients send: WebFinger, host-meta, NodeInfo."""
+
+from __future__ import annotations
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+WF = "/.well-known/webfinger"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",  # no resource
+        "?resource=",
+        "?resource=%20",
+        "?resource=acct:alice@social.example&resource=acct:bob@social.example",
+        "?resource=acct:alice@social.example&resource=acct:alice@social.example",
+    ],
+)
+async def test_missing_empty_or_repeated_resource_is_400(client: TestClient, query: str) -> None:
+    # Given a WebFinger query without exactly one resource
+    response = await client.get(WF + query)
+    # Then it is a 400 with a message (a repeated one is not silently answered for the first)
+    assert response.status == 400
+    assert (await response.json())["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        (WF + "?resource=acct:nobody@social.example", 404),
+        (WF + "?resource=acct:alice@other.example", 404),
+        (WF + "?resource=", 400),
+        ("/.well-known/nothing-here", 404),
+        ("/nodeinfo/9.9", 404),
+        (WF + "?resource=acct:alice@social.example", 200),
+        ("/.well-known/host-meta", 200),
+        ("/.well-known/host-meta.json", 200),
+        ("/.well-known/nodeinfo", 200),
+        ("/nodeinfo/2.1", 200),
+    ],
+)
+async def test_every_discovery_answer_allows_any_origin(
+    client: TestClient, path: str, status: int
+) -> None:
+    # Given a browser client on another origin (Access-Control-Allow-Origin: *, as Mastodon)
+    response = await client.get(path, headers={"Origin": "https://app.example"})
+    # Then errors carry the header too, so the client can read "no such user"
+    assert response.status == status
+    assert response.headers.get("Access-Control-Allow-Origin") == "*"
+
+
+async def test_host_meta_json_links_to_webfinger(client: TestClient) -> None:
+    # Given a client that asks for host-meta as JSON (RFC 6415), as Mastodon serves it
+    response = await client.get("/.well-known/host-meta.json")
+    # Then it gets the lrdd template as JRD
+    assert response.status == 200
+    assert response.content_type == "application/jrd+json"
+    assert await response.json() == {
+        "links": [
+            {
+                "rel": "lrdd",
+                "template": "https://social.example/.well-known/webfinger?resource={uri}",
+            }
+        ]
+    }
