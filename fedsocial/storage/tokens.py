@@ -13,8 +13,10 @@ TOKEN_PREFIX = "fst_"
 
 
 def hash_token(token: str) -> str:
-    """The stored form of a token."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    """The stored form of a token; any string has one, so a hostile one is simply unknown."""
+    # surrogatepass: header bytes that are not UTF-8 reach us as lone surrogates, which a plain
+    # encode() refuses (a 500); a real token is ASCII and hashes the same either way.
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 async def create(db: Database, actor_name: str, *, now: float, label: str = "") -> str:

@@ -13,9 +13,13 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from fedsocial.errors import FedsocialError, SignatureError
+from fedsocial.errors import FedsocialError, SignatureError, Unauthorized
 
 log = logging.getLogger("fedsocial.web")
+
+# Our only 401 besides a refused signature is a missing or bad bearer token (C2S); a 401 must
+# say how to authenticate (RFC 9110 §15.5.2, RFC 6750 §3).
+BEARER_CHALLENGE = 'Bearer realm="fedsocial"'
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -43,7 +47,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except FedsocialError as exc:
         if exc.status >= 500:
             log.warning("%s %s failed: %s", request.method, request.path, exc)
-        return error_body(exc.status, exc.code, exc.message)
+        response = error_body(exc.status, exc.code, exc.message)
+        if isinstance(exc, Unauthorized):
+            response.headers["WWW-Authenticate"] = BEARER_CHALLENGE
+        return response
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -1,0 +1,101 @@
+"""Client-to-server bearer tokens against hostile clients: 401/403 with a message, never a 500."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import sqlite3
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from actors.local import create_actor
+from fedsocial import appkeys
+from fedsocial.storage import tokens
+
+NOTE = {"type": "Note", "content": "hi", "to": ["https://www.w3.org/ns/activitystreams#Public"]}
+
+
+async def token_for(client: TestClient, name: str) -> str:
+    return await tokens.create(client.app[appkeys.DB], name, now=client.app[appkeys.CLOCK].now())
+
+
+async def raw_request(client: TestClient, head: bytes) -> bytes:
+    """Send bytes aiohttp's client would refuse to build (header values that are not UTF-8)."""
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    writer.write(head)
+    await writer.drain()
+    answer = await reader.read()
+    writer.close()
+    await writer.wait_closed()
+    return answer
+
+
+@pytest.mark.parametrize("token", [b"\xff\xfe", b"\xed\xa0\x80", b"fst_\xc3\xa9"])
+@pytest.mark.parametrize("method_path", [b"GET /users/alice/inbox", b"POST /users/alice/outbox"])
+async def test_token_bytes_that_are_not_utf8_are_401(
+    client: TestClient, token: bytes, method_path: bytes
+) -> None:
+    # Given an Authorization header whose token is not UTF-8 text
+    head = (
+        method_path + b" HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + b"\r\n"
+        b"Content-Type: application/activity+json\r\nContent-Length: 2\r\n"
+        b"Connection: close\r\n\r\n{}"
+    )
+    # When it is sent
+    answer = await raw_request(client, head)
+    # Then it is an unknown token (401 with a challenge), not a 500 from hashing it
+    assert answer.startswith(b"HTTP/1.1 401"), answer[:200]
+    assert b'WWW-Authenticate: Bearer realm="fedsocial"' in answer
+
+
+@pytest.mark.parametrize(
+    "authorization", [None, "", "Bearer", "Bearer   ", "Basic YWxpY2U6eA==", "Bearer fst_nope"]
+)
+async def test_outbox_without_a_live_token_is_401_with_a_challenge(
+    client: TestClient, authorization: str | None
+) -> None:
+    # Given a POST to an outbox with no token, another scheme or an unknown token
+    headers = {} if authorization is None else {"Authorization": authorization}
+    response = await client.post("/users/alice/outbox", json=NOTE, headers=headers)
+    # Then 401 says why and how to authenticate (RFC 9110: a 401 carries WWW-Authenticate)
+    assert response.status == 401
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="fedsocial"'
+    assert (await response.json())["message"]
+
+
+async def test_revoked_token_and_another_actors_token(client: TestClient) -> None:
+    # Given alice's token and bob's token, and alice's token then revoked
+    db = client.app[appkeys.DB]
+    await create_actor(db, client.app[appkeys.CLOCK], "bob")
+    alice, bob = await token_for(client, "alice"), await token_for(client, "bob")
+    # When bob's token is used on alice's outbox and inbox
+    post = await client.post(
+        "/users/alice/outbox", json=NOTE, headers={"Authorization": f"Bearer {bob}"}
+    )
+    read = await client.get("/users/alice/inbox", headers={"Authorization": f"Bearer {bob}"})
+    # Then both are refused with a message, never served
+    assert post.status == 403
+    assert "does not belong to alice" in (await post.json())["message"]
+    assert read.status in (401, 403)
+    # And alice's own token works with any case of the scheme and extra spaces...
+    own = await client.get("/users/alice/inbox", headers={"Authorization": f"bEaReR   {alice}  "})
+    assert own.status == 200
+    # ...until it is revoked
+    assert await tokens.revoke(db, alice, now=client.app[appkeys.CLOCK].now())
+    after = await client.get("/users/alice/inbox", headers={"Authorization": f"Bearer {alice}"})
+    assert after.status == 401
+
+
+async def test_tokens_are_stored_only_as_hashes(client: TestClient) -> None:
+    # Given a token just created
+    token = await token_for(client, "alice")
+    # When the database file is read with plain sqlite3
+    path = client.app[appkeys.CONFIG].storage.database
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT token_hash FROM tokens").fetchall()
+        dump = "\n".join(conn.iterdump())
+    # Then only its SHA-256 is there, never the token itself
+    assert rows == [(hashlib.sha256(token.encode()).hexdigest(),)]
+    assert token not in dump
+    assert token.startswith(tokens.TOKEN_PREFIX) and token.isascii()
