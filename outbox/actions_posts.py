@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 from actors.local import LocalActor
 from fedsocial.activity_json import AS_PUBLIC, get_ids
@@ -20,14 +21,54 @@ from outbox.text import ResolvedMention, extract_mentions
 # A BCP 47 language tag's shape (``en``, ``pt-BR``, ``zh-Hant-TW``); Mastodon drops others.
 _LANGUAGE_RE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
 
+MAX_TEXT_CHARS: Final = 100_000
+"""The longest text (or content warning) a post may have, in characters. Far above Mastodon's
+500, but it bounds the work of rendering before the size check below can run."""
+
+MAX_ACTIVITY_BYTES: Final = 1024 * 1024 - 64 * 1024
+"""The largest Create or Update of a note we send, as stored (UTF-8 JSON). Inboxes refuse bodies
+over 1 MiB (ours too, DESIGN.md §3) with a final 413, so a larger post would reach nobody; the
+rest is room for ``@context`` and a proof."""
+
+
+def check_text(text: str, *, what: str = "the text of a post") -> None:
+    """Refuse text no post may carry: longer than :data:`MAX_TEXT_CHARS`, holding a NUL (peers
+    such as Mastodon cannot store it, so the post would be lost there), or a lone surrogate
+    (not Unicode: it can be neither stored nor signed)."""
+    if len(text) > MAX_TEXT_CHARS:
+        raise ValidationError(
+            f"{what} is {len(text)} characters long, more than the {MAX_TEXT_CHARS} allowed"
+        )
+    if "\x00" in text:
+        raise ValidationError(f"{what} cannot contain NUL characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationError(f"{what} is not valid Unicode (it holds a lone surrogate)") from exc
+
 
 def check_draft(draft: NoteDraft) -> None:
     """Refuse a draft Mastodon would refuse or mangle: blank text (Mastodon: "Text can't be
-    blank"), or a language that is not a BCP 47 tag (it becomes a ``contentMap`` key)."""
+    blank"), text or a content warning :func:`check_text` refuses, or a language that is not a
+    BCP 47 tag (it becomes a ``contentMap`` key)."""
     if not draft.text.strip():
         raise ValidationError("the text of a post cannot be blank")
+    check_text(draft.text)
+    if draft.content_warning:
+        check_text(draft.content_warning, what="the content warning")
     if draft.language is not None and not _LANGUAGE_RE.fullmatch(draft.language):
         raise ValidationError(f"not a language tag: {draft.language[:40]!r} (expected e.g. en)")
+
+
+def check_size(activity: dict[str, Any]) -> None:
+    """Refuse an activity too large for inboxes to accept (see :data:`MAX_ACTIVITY_BYTES`):
+    rendered HTML can be many times longer than the text (every URL becomes a link)."""
+    size = len(json.dumps(activity, ensure_ascii=False).encode("utf-8"))
+    if size > MAX_ACTIVITY_BYTES:
+        raise ValidationError(
+            f"the post is too long once rendered ({size} bytes, at most {MAX_ACTIVITY_BYTES});"
+            " servers would refuse it"
+        )
 
 
 class PostActions(ActionBase):
@@ -42,7 +83,7 @@ class PostActions(ActionBase):
         an unresolvable mention stays plain text. A reply mentions and cc's the replied-to
         author and joins its conversation. `audience` adds actors to address (C2S clients
         name them in to/cc): to `to` for a direct post, else to `cc`. Raises ValidationError
-        for blank text or a malformed language (see `check_draft`), before anything is stored.
+        for what `check_draft` refuses or a Create too large to send, before anything is stored.
         """
         check_draft(draft)
         actor_id = self.urls.actor(actor.name)
@@ -66,16 +107,19 @@ class PostActions(ActionBase):
         present = set(note["to"]) | set(note["cc"])
         note[field] = [*note[field], *(iri for iri in audience if iri not in present)]
         create = compose.build_create(note, activity_id=self.activity_id(actor), actor_id=actor_id)
+        check_size(create)
         await self.send(actor, create)
         return object_id
 
     async def edit(self, actor: LocalActor, object_id: str, text: str) -> str:
         """Replace the text of one of `actor`'s notes and send an Update with `updated`.
 
-        Raises ValidationError for blank text, NotFound/Forbidden for an object not `actor`'s.
+        Raises ValidationError for text `check_draft` refuses or an Update too large to send,
+        NotFound/Forbidden for an object not `actor`'s.
         """
         if not text.strip():
             raise ValidationError("the text of a post cannot be blank")
+        check_text(text)
         row = await self._own_object(actor, object_id)
         doc = row.document
         draft = NoteDraft(
@@ -113,6 +157,7 @@ class PostActions(ActionBase):
             actor_id=self.urls.actor(actor.name),
             updated=updated,
         )
+        check_size(update)
         await self.send(actor, update)
         return str(update["id"])
 

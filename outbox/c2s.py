@@ -18,7 +18,7 @@ from aiohttp import web
 
 from actors.local import LocalActor
 from fedsocial import appkeys
-from fedsocial.activity_json import first_str, get_id, get_ids, is_public
+from fedsocial.activity_json import first_str, get_id, get_ids, holds_lone_surrogate, is_public
 from fedsocial.errors import BadRequest, Forbidden, InvalidJson, NotFound, Unauthorized
 from fedsocial.storage import activities, tokens
 from outbox.addressing import visibility_of
@@ -54,8 +54,9 @@ def plain_text(obj: dict[str, Any]) -> str:
 
 
 async def _read_json(request: web.Request) -> dict[str, Any]:
+    raw = await request.read()
     try:
-        document = json.loads(await request.read())
+        document = json.loads(raw)
     except ValueError as exc:
         raise InvalidJson("the body is not JSON") from exc
     except RecursionError as exc:
@@ -63,6 +64,9 @@ async def _read_json(request: web.Request) -> dict[str, Any]:
         raise InvalidJson("the body is JSON nested too deeply") from exc
     if not isinstance(document, dict):
         raise InvalidJson("the body must be a JSON object")
+    if holds_lone_surrogate(document, raw=raw):
+        # Not text: it could be neither stored nor signed (was a 403 "proof_error").
+        raise InvalidJson("the body escapes a lone UTF-16 surrogate (not text)")
     return document
 
 

@@ -1,0 +1,141 @@
+"""Hostile or careless posts and edits, end to end on a live instance: clear refusals (4xx with a
+message), nothing stored or queued, never a 500 or a post that no server would accept."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import aiohttp
+import pytest
+
+from actors.state import local_actors
+from fedsocial.activity_json import AS_PUBLIC
+from fedsocial.errors import NotFound, ValidationError
+from fedsocial.storage import tokens
+from outbox.actions_posts import MAX_TEXT_CHARS
+from outbox.compose import NoteDraft
+from outbox.service import outbox_of
+from tests.conftest import StartInstance
+from tests.harness import Instance
+
+
+async def _stored(instance: Instance) -> tuple[int, int, int]:
+    """How many activities, objects and deliveries the instance holds."""
+    counts = []
+    for table in ("activities", "objects", "deliveries"):
+        counts.append(int(await instance.db.fetchval(f"SELECT count(*) FROM {table}") or 0))
+    return counts[0], counts[1], counts[2]
+
+
+async def _c2s(instance: Instance, name: str, body: str) -> tuple[int, str]:
+    token = await tokens.create(instance.db, name, now=0.0)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{instance.actor_id(name)}/outbox",
+            data=body.encode("utf-8"),
+            headers={"Authorization": f"Bearer {token}"},
+        ) as resp,
+    ):
+        return resp.status, await resp.text()
+
+
+def _note_json(content_json: str) -> str:
+    """A C2S Note whose `content` is the given JSON string literal, written as is."""
+    return f'{{"type": "Note", "to": ["{AS_PUBLIC}"], "content": {content_json}}}'
+
+
+async def test_c2s_text_that_is_not_unicode_or_holds_nul_is_a_400(
+    start_instance: StartInstance,
+) -> None:
+    # Given amy on alpha
+    alpha = await start_instance("alpha")
+    await alpha.add_actor("amy")
+    before = await _stored(alpha)
+    for label, content in [
+        ("lone surrogate", '"a \\ud800 b"'),
+        ("lone surrogate in a summary", '"ok", "summary": "\\udfff"'),
+        ("NUL", '"a \\u0000 b"'),
+    ]:
+        # When her client posts it
+        status, text = await _c2s(alpha, "amy", _note_json(content))
+        # Then it is a 400 with a message (a lone surrogate was a 403 "proof_error"; a NUL was
+        # published, and Mastodon cannot store it), and nothing is stored
+        assert status == 400, (label, text)
+        assert json.loads(text)["message"], label
+        assert await _stored(alpha) == before, label
+
+
+async def test_post_too_large_for_any_inbox_is_refused_quickly(
+    start_instance: StartInstance,
+) -> None:
+    # Given amy on alpha
+    alpha = await start_instance("alpha")
+    await alpha.add_actor("amy")
+    assert alpha.app is not None
+    amy = await local_actors(alpha.app).require("amy")
+    outbox = outbox_of(alpha.app)
+    note = await outbox.post(amy, NoteDraft(text="short"))
+    before = await _stored(alpha)
+    started = time.perf_counter()
+    # When she posts a megabyte of text, or text that renders to megabytes of HTML (every
+    # URL and hashtag becomes a link), or edits her note to such text
+    for text in ("x" * 1_000_000, "#a " * 33_000, "https://a.bc/ " * 7_000):
+        with pytest.raises(ValidationError) as refused:
+            await outbox.post(amy, NoteDraft(text=text, language="en"))
+        # Then it is refused with a clear message, before anything is stored or queued
+        assert "too long" in str(refused.value) or str(MAX_TEXT_CHARS) in str(refused.value)
+        with pytest.raises(ValidationError):
+            await outbox.edit(amy, note, text)
+    with pytest.raises(ValidationError):
+        await outbox.post(amy, NoteDraft(text="ok", content_warning="w" * (MAX_TEXT_CHARS + 1)))
+    assert await _stored(alpha) == before
+    # And quickly (it used to render, sign and queue a 63 MB Create for 1 MB of "#a ")
+    assert time.perf_counter() - started < 5.0
+
+
+async def test_c2s_post_that_renders_past_the_inbox_cap_is_a_400(
+    start_instance: StartInstance,
+) -> None:
+    # Given amy on alpha
+    alpha = await start_instance("alpha")
+    await alpha.add_actor("amy")
+    before = await _stored(alpha)
+    # When her client sends a body under 1 MiB whose links render to several
+    status, text = await _c2s(alpha, "amy", _note_json(json.dumps("https://a.bc/ " * 7_000)))
+    # Then it is a 400 saying so, and nothing is stored or queued
+    assert status == 400, text
+    assert "too long" in json.loads(text)["message"]
+    assert await _stored(alpha) == before
+
+
+async def test_long_post_under_the_limits_is_published(start_instance: StartInstance) -> None:
+    # Given amy on alpha
+    alpha = await start_instance("alpha")
+    await alpha.add_actor("amy")
+    assert alpha.app is not None
+    amy = await local_actors(alpha.app).require("amy")
+    # When she posts text at the character limit
+    note = await outbox_of(alpha.app).post(amy, NoteDraft(text="y" * MAX_TEXT_CHARS))
+    # Then it is published
+    assert note.startswith(alpha.base)
+
+
+async def test_editing_a_deleted_note_is_refused(start_instance: StartInstance) -> None:
+    # Given amy deleted her note
+    alpha = await start_instance("alpha")
+    await alpha.add_actor("amy")
+    assert alpha.app is not None
+    amy = await local_actors(alpha.app).require("amy")
+    outbox = outbox_of(alpha.app)
+    note = await outbox.post(amy, NoteDraft(text="hello"))
+    await outbox.delete(amy, note)
+    before = await _stored(alpha)
+    # When she edits it
+    with pytest.raises(NotFound):
+        await outbox.edit(amy, note, "back again")
+    # Then nothing goes out and the Tombstone stays
+    assert await _stored(alpha) == before
+    row = await alpha.db.fetchval("SELECT document FROM objects WHERE id = ?", (note,))
+    assert json.loads(str(row))["type"] == "Tombstone"
