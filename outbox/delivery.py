@@ -42,6 +42,9 @@ FLUSH_EVERY = 200
 # Outcomes are also written at least this often, so a crash (SIGKILL, power loss) can resend
 # at most the deliveries answered in the last fraction of a second.
 FLUSH_SECONDS = 0.1
+# While a round waits on slow hosts, rows that became due since it started (new ones, retries)
+# are taken in at least this often, so one slow host cannot hold back the others.
+TOP_UP_SECONDS = 0.5
 PROBE_INTERVAL = 86_400.0
 EXCERPT_CHARS = 300
 
@@ -170,6 +173,8 @@ class _Cycle:
         self._exhausted = False
         self._refilling = False
         self._skip: list[str] = []
+        # Rows due up to this time are loaded; a top-up loads those due after it.
+        self._loaded_until = self._now
         self._bodies: dict[str, bytes | None] = {}
         self._keys: dict[str, SigningKey | None] = {}
         self._outcomes: list[Outcome] = []
@@ -198,11 +203,7 @@ class _Cycle:
             except asyncio.CancelledError:
                 await flusher
                 raise
-        newly = await host_health.record_many(
-            db, successes=self._successes, failures=self._failures, now=self._d._clock.now()
-        )
-        for host in sorted(newly):
-            log.warning("host %s failed on 7 distinct days: marked unavailable", host)
+        await self._record_health()
         if self._attempted:
             shard = self._d._shard
             log.info(
@@ -222,7 +223,8 @@ class _Cycle:
                 if not self._exhausted and not self._refilling:
                     await self._refill()
                     continue
-                if self._exhausted and self._scheduler.queued == 0:
+                # Idle workers stay while others run: a top-up may bring rows for them.
+                if self._exhausted and self._scheduler.queued == 0 == self._scheduler.running:
                     return
                 async with self._changed:
                     # Only sleep if nothing changed since we looked, or a wake-up is lost.
@@ -260,6 +262,49 @@ class _Cycle:
         finally:
             self._refilling = False
             await self._signal()
+
+    async def _top_up(self) -> None:
+        """Load the rows that became due since the last load (queued or retried meanwhile).
+
+        A row taken in this round and not yet written back still has its old due time, at or
+        before `_loaded_until`, so it is never loaded twice.
+        """
+        now = self._d._clock.now()
+        if now <= self._loaded_until:
+            return
+        cursor, added = 0, 0
+        while True:
+            rows = await deliveries.due(
+                self._d._db,
+                now=now,
+                due_after=self._loaded_until,
+                after_id=cursor,
+                limit=BATCH_SIZE,
+                skip_hosts=self._skip,
+                shard=self._d._shard,
+            )
+            for row in rows:
+                self._scheduler.add(row)
+            added += len(rows)
+            if len(rows) < BATCH_SIZE:
+                break
+            cursor = rows[-1].id
+        self._loaded_until = now
+        if added:
+            # A long round notices deleted activities, deleted actors and rotated keys too.
+            self._bodies.clear()
+            self._keys.clear()
+            await self._signal()
+        await self._record_health()
+
+    async def _record_health(self) -> None:
+        successes, failures = self._successes, self._failures
+        self._successes, self._failures = set(), set()
+        newly = await host_health.record_many(
+            self._d._db, successes=successes, failures=failures, now=self._d._clock.now()
+        )
+        for host in sorted(newly):
+            log.warning("host %s failed on 7 distinct days: marked unavailable", host)
 
     async def _body(self, activity_id: str) -> bytes | None:
         if activity_id not in self._bodies:
@@ -321,13 +366,19 @@ class _Cycle:
             await self._flush()
 
     async def _flush_periodically(self, stop: asyncio.Event) -> None:
-        """Write outcomes every FLUSH_SECONDS, and once more after `stop` is set."""
+        """Write outcomes every FLUSH_SECONDS, and once more after `stop` is set; top up the
+        round every TOP_UP_SECONDS once every row due at its start is loaded."""
+        loop = asyncio.get_running_loop()
+        next_top_up = loop.time() + TOP_UP_SECONDS
         while True:
             # Set before this flush starts, `stop` means every worker is done, so the flush
             # takes the last outcomes; set during a flush, the loop comes round once more.
             stopped = await wait_for_event(stop, FLUSH_SECONDS)
             try:
                 await self._flush()
+                if not stopped and self._exhausted and loop.time() >= next_top_up:
+                    next_top_up = loop.time() + TOP_UP_SECONDS
+                    await self._top_up()
             except Exception:
                 log.exception("recording delivery outcomes failed")
             if stopped:

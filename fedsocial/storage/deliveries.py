@@ -111,17 +111,20 @@ async def due(
     limit: int = 500,
     skip_hosts: Sequence[str] = (),
     shard: Shard = WHOLE,
+    due_after: float | None = None,
 ) -> list[DeliveryRow]:
     """Pending rows due at `now` with an id above `after_id`, in id order, hosts skipped; only
-    rows of hosts that `shard` owns."""
+    rows of hosts that `shard` owns and, with `due_after`, only rows due after that time."""
     skip = ",".join("?" * len(skip_hosts))
     where_skip = f" AND host NOT IN ({skip})" if skip_hosts else ""
     where_shard = "" if shard.whole else f" AND {SQL_FUNCTION}(host, ?) = ?"
+    where_after = "" if due_after is None else " AND next_attempt_at > ?"
     rows = await db.fetchall(
         "SELECT * FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?"
-        f" AND id > ?{where_skip}{where_shard} ORDER BY id LIMIT ?",
+        f"{where_after} AND id > ?{where_skip}{where_shard} ORDER BY id LIMIT ?",
         (
             now,
+            *(() if due_after is None else (due_after,)),
             after_id,
             *skip_hosts,
             *(() if shard.whole else (shard.count, shard.index)),
