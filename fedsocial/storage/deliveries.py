@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import aiosqlite
 
@@ -79,6 +80,24 @@ def _from_row(row: Row) -> DeliveryRow:
     )
 
 
+_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+
+
+def canonical_inbox(inbox: str) -> str:
+    """`inbox` with its scheme and host lowercase and a default port dropped: the same inbox
+    spelled differently (``HTTPS://Example.com:443/inbox``) is one delivery, not two.
+
+    The path and query are kept as they are: they name the resource, case and all.
+    """
+    parts = urlsplit(inbox)
+    scheme = parts.scheme.lower()
+    netloc = parts.netloc.lower()
+    default = _DEFAULT_PORTS.get(scheme)
+    if default is not None and netloc.endswith(default):
+        netloc = netloc.removesuffix(default)
+    return urlunsplit((scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
 async def enqueue_in(
     conn: aiosqlite.Connection,
     activity_id: str,
@@ -87,11 +106,18 @@ async def enqueue_in(
     *,
     now: float,
 ) -> None:
-    """Queue one delivery per target inside an open transaction; an existing pair is kept."""
+    """Queue one delivery per target inside an open transaction; an existing pair is kept.
+
+    Inboxes are stored as `canonical_inbox` spells them, and keyed on that URL's host[:port].
+    """
+    rows = []
+    for target in targets:
+        inbox = canonical_inbox(target.inbox)
+        rows.append((activity_id, sender, inbox, urlsplit(inbox).netloc, now, now, now))
     await conn.executemany(
         "INSERT OR IGNORE INTO deliveries (activity_id, sender, inbox, host, state, attempts,"
         " next_attempt_at, created_at, updated_at) VALUES (?,?,?,?,'pending',0,?,?,?)",
-        [(activity_id, sender, t.inbox, t.host, now, now, now) for t in targets],
+        rows,
     )
 
 
