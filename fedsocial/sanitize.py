@@ -10,9 +10,11 @@
 - ``a`` keeps ``href`` only with a scheme from :data:`LINK_SCHEMES` (relative, padded or
   unparsable hrefs are refused) and gets ``rel="nofollow noopener"`` and ``target="_blank"``;
   an ``a`` left without ``href`` is replaced by its content;
-- ``class`` on ``a``/``span`` keeps microformats (``h-``, ``p-``, ``u-``, ``dt-``, ``e-``) and
-  ``mention``, ``hashtag``, ``ellipsis``, ``invisible``; ``translate`` survives only as ``"no"``;
-- ``ol`` keeps ``start`` and ``reversed``, ``li`` keeps ``value`` (integers only).
+- ``class`` on ``a``/``span``/``p`` keeps microformats (``h-``, ``p-``, ``u-``, ``dt-``, ``e-``)
+  and ``mention``, ``hashtag``, ``ellipsis``, ``invisible``, ``quote-inline``; ``translate``
+  survives only as ``"no"``;
+- ``ol`` keeps ``start`` and ``reversed``, ``li`` keeps ``value`` (integers only); any kept element
+  keeps ``lang``; no other attribute survives (not even ``title``).
 
 Not done: Mastodon turns MathML into its LaTeX or plain-text annotation; we drop ``math`` content.
 
@@ -57,6 +59,12 @@ MAX_TAGS: Final = 4000
 The HTML tree builder does work proportional to the nesting depth for many tags, so parse time
 grows with tags times depth; bounding the tag count bounds it (about 40 ms at the limit)."""
 
+MAX_ATTRIBUTES: Final = 1000
+"""Above this many attributes in one tag, HTML is reduced to escaped text instead of parsed.
+
+The tokenizer compares each new attribute of a tag with the ones before it, so one tag with
+n distinct attributes costs n² (80,000 of them, under 1 MB, took 2 s); real tags have a few."""
+
 # Content removed together with the element: Sanitize's default ``remove_contents`` plus template.
 # fmt: off
 _DROP_CONTENT: Final = frozenset({
@@ -73,10 +81,15 @@ _ATTRIBUTES: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
         "span": frozenset({"class", "translate"}),
         "ol": frozenset({"start", "reversed"}),
         "li": frozenset({"value"}),
+        "p": frozenset({"class"}),
     }
 )
+# Attributes allowed on every kept element (Mastodon's ``:all``). Ammonia's default adds ``title``.
+_GENERIC_ATTRIBUTES: Final = frozenset({"lang"})
 
-_CLASS_KEEP_RE: Final = re.compile(r"(?:h|p|u|dt|e)-.*|mention|hashtag|ellipsis|invisible")
+_CLASS_KEEP_RE: Final = re.compile(
+    r"(?:h|p|u|dt|e)-.*|mention|hashtag|ellipsis|invisible|quote-inline"
+)
 _INTEGER_RE: Final = re.compile(r"-?[0-9]{1,9}")
 _HTML_SPACE: Final = "\t\n\f\r "
 
@@ -87,6 +100,10 @@ _TAG_RE: Final = re.compile(r"<(/?)([a-z0-9]+)([^>]*)>")
 _TAG_START_RE: Final = re.compile(r"</?[A-Za-z]")
 # Tag-like runs for the linear fallback; "[^<>]" keeps every match attempt short.
 _ANY_TAG_RE: Final = re.compile(r"<[^<>]*>")
+# A start tag up to its end, or up to where the next one starts (an unclosed tag costs the same).
+_OPEN_TAG_RE: Final = re.compile(r"<[A-Za-z][^<>]*")
+# Where an attribute name may start in a tag: after a separator, or straight after a quote.
+_ATTRIBUTE_START_RE: Final = re.compile(r"""[\t\n\f\r /"']+[^\t\n\f\r />"'=]""")
 _BLANK_LINES_RE: Final = re.compile(r"[ \t]*\n(?:[ \t]*\n)+[ \t]*")
 _ATTR_RE: Final = re.compile(r'([a-z-]+)="([^"]*)"')
 _ATTR_ORDER: Final[dict[str, int]] = {
@@ -132,7 +149,10 @@ class HtmlSanitizer:
         self._cleaner = nh3.Cleaner(
             tags=set(ALLOWED_TAGS | _HEADINGS),
             clean_content_tags=set(_DROP_CONTENT),
-            attributes={tag: set(names) for tag, names in _ATTRIBUTES.items()},
+            attributes={
+                "*": set(_GENERIC_ATTRIBUTES),
+                **{tag: set(names) for tag, names in _ATTRIBUTES.items()},
+            },
             attribute_filter=_filter_attribute,
             strip_comments=True,
             link_rel=_LINK_REL,
@@ -146,12 +166,13 @@ class HtmlSanitizer:
 
         The result is safe to embed in a page: no scripts, event handlers, styles, frames or
         links with unlisted schemes survive. Text is kept; markup outside the list is unwrapped.
-        Input with more than ``max_tags`` tags is not parsed: it comes back as one paragraph
-        of its escaped text, so a hostile document cannot make sanitising slow.
+        Input with more than ``max_tags`` tags, or a tag with more than :data:`MAX_ATTRIBUTES`
+        attributes, is not parsed: it comes back as one paragraph of its escaped text, so a
+        hostile document cannot make sanitising slow.
         """
         if not html:
             return ""
-        if _too_many_tags(html, self._max_tags):
+        if _too_many_tags(html, self._max_tags) or _too_many_attributes(html, MAX_ATTRIBUTES):
             text = _escaped_text(html)
             return f"<p>{text}</p>" if text else ""
         return _rewrite(self._cleaner.clean(html))
@@ -200,6 +221,20 @@ def _too_many_tags(html: str, limit: int) -> bool:
     return sum(1 for _ in _TAG_START_RE.finditer(html)) > limit
 
 
+def _too_many_attributes(html: str, limit: int) -> bool:
+    """Tell whether one tag of ``html`` may hold more than ``limit`` attributes (overestimated:
+    words of quoted values count too). Linear: the tags scanned do not overlap."""
+    if len(html) < 2 * limit:  # every attribute takes at least two characters, e.g. " a"
+        return False
+    for match in _OPEN_TAG_RE.finditer(html):
+        start, end = match.span()
+        if end - start > 2 * limit and (
+            sum(1 for _ in _ATTRIBUTE_START_RE.finditer(html, start, end)) > limit
+        ):
+            return True
+    return False
+
+
 def _escaped_text(html: str) -> str:
     """Reduce any HTML to escaped text in linear time, without parsing it."""
     text = html_lib.unescape(_ANY_TAG_RE.sub(" ", html))
@@ -220,7 +255,7 @@ def plain_text(html: str) -> str:
     """
     if not html:
         return ""
-    if _too_many_tags(html, MAX_TAGS):
+    if _too_many_tags(html, MAX_TAGS) or _too_many_attributes(html, MAX_ATTRIBUTES):
         return html_lib.unescape(_escaped_text(html))
     # A throwaway cleaner is fine here: this path serves the CLI, not the inbox.
     cleaned = nh3.clean(
