@@ -171,7 +171,7 @@ async def _move(command: OutboxCommand, args: argparse.Namespace) -> str:
     return target
 
 
-def _row_json(row: Any) -> dict[str, Any]:
+def _row_json(row: Any, *, unavailable: bool = False) -> dict[str, Any]:
     from fedsocial.clock import iso
 
     return {
@@ -184,18 +184,22 @@ def _row_json(row: Any) -> dict[str, Any]:
         "last_status": row.last_status,
         "last_error": row.last_error,
         "response": row.response_excerpt,
+        "host_unavailable": unavailable,
     }
 
 
 async def cmd_deliveries(args: argparse.Namespace) -> int:
     """`fedsocial deliveries [--failed] [--json]`: the delivery queue, newest first."""
-    from fedsocial.storage import deliveries
+    from fedsocial.storage import deliveries, host_health
 
     async with open_context(args) as ctx:
         rows = await deliveries.list_rows(
             ctx.db, state="failed" if args.failed else None, limit=args.limit
         )
-    items = [_row_json(r) for r in rows]
+        unavailable = set(await host_health.unavailable_hosts(ctx.db))
+    # A pending row of an unavailable host is skipped until the host answers again: its due
+    # time alone would look like a queue that is stuck.
+    items = [_row_json(r, unavailable=r.state == "pending" and r.host in unavailable) for r in rows]
     if args.json:
         print(json.dumps(items, indent=2, ensure_ascii=False))
         return 0
@@ -207,7 +211,7 @@ async def cmd_deliveries(args: argparse.Namespace) -> int:
                 item["state"],
                 item["attempts"],
                 item["last_status"] if item["last_status"] is not None else "-",
-                item["next_attempt"] or "-",
+                "host unavailable" if item["host_unavailable"] else item["next_attempt"] or "-",
                 item["activity"],
                 item["inbox"],
                 item["last_error"],
@@ -216,6 +220,14 @@ async def cmd_deliveries(args: argparse.Namespace) -> int:
         ],
     )
     return 0
+
+
+def _row_limit(text: str) -> int:
+    # SQLite reads a negative LIMIT as no limit at all: the whole queue, thousands of rows.
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
 
 
 def register(sub: Any) -> None:
@@ -276,5 +288,5 @@ def register(sub: Any) -> None:
     queue = sub.add_parser("deliveries", help="show the delivery queue")
     queue.add_argument("--failed", action="store_true", help="only rows that failed")
     queue.add_argument("--json", action="store_true")
-    queue.add_argument("--limit", type=int, default=200)
+    queue.add_argument("--limit", type=_row_limit, default=200, help="at most this many rows")
     queue.set_defaults(func=cmd_deliveries)

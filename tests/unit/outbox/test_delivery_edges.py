@@ -4,14 +4,19 @@ odd inbox spellings must not be delivered twice. Real instances, real HTTP to lo
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
+
+import pytest
 
 from actors.remote import remote_actors
 from actors.state import local_actors
 from fedsocial.clock import FixedClock, SystemClock
-from fedsocial.storage import deliveries, follows
+from fedsocial.storage import deliveries, follows, host_health
 from fedsocial.storage.deliveries import canonical_inbox
 from outbox.compose import NoteDraft
 from outbox.service import outbox_of
+from tests.cli_helpers import run_in_process, write_cli_config
 from tests.conftest import StartInstance
 from tests.harness import Instance, drain
 from tests.unit.outbox.sink import Sink
@@ -113,3 +118,46 @@ def test_inbox_urls_are_compared_as_urls() -> None:
     assert canonical_inbox("http://example.com:80/Inbox/") == "http://example.com/Inbox/"
     assert canonical_inbox("https://EX.com:8443/i?a=B") == "https://ex.com:8443/i?a=B"
     assert canonical_inbox("https://[::1]:443/inbox") == "https://[::1]/inbox"
+
+
+async def test_deliveries_listing_shows_rows_held_back_by_an_unavailable_host(
+    start_instance: StartInstance, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given alice's post queued to a host that failed on 7 distinct days and still answers 503
+    # (to the one probe a day the queue sends it)
+    clock = FixedClock()
+    alpha = await start_instance("alpha", clock=clock)
+    alice = await alpha.add_actor("alice")
+    sink = await Sink(clock, {}.get, status=503).start()
+    try:
+        await _follows(alpha, sink, "ann", alice)
+        host = f"127.0.0.1:{sink.port}"
+        for day in range(7):
+            await host_health.record_failure(alpha.db, host, now=clock.now() + day * 86_400.0)
+        await _post(alpha, "alice", "held back")
+        config = write_cli_config(alpha, tmp_path)
+        capsys.readouterr()
+        # When the queue is listed as JSON and as a table
+        assert await run_in_process(config, "deliveries", "--json") == 0
+        [item] = json.loads(capsys.readouterr().out)
+        assert await run_in_process(config, "deliveries") == 0
+        table = capsys.readouterr().out.splitlines()
+        # Then the row says why it is not being sent
+        assert item["state"] == "pending" and item["host_unavailable"] is True
+        assert "\tpending\t" in table[1] and "\thost unavailable\t" in table[1]
+    finally:
+        await sink.stop()
+
+
+@pytest.mark.parametrize("limit", ["0", "-1"])
+async def test_deliveries_listing_refuses_a_limit_below_one(
+    tmp_path: Path, start_instance: StartInstance, limit: str
+) -> None:
+    # Given an instance (SQLite reads LIMIT -1 as no limit: the whole queue)
+    alpha = await start_instance("alpha")
+    config = write_cli_config(alpha, tmp_path)
+    # When the queue is listed with a limit below one
+    # Then the command is refused as a usage error
+    with pytest.raises(SystemExit) as exited:
+        await run_in_process(config, "deliveries", "--limit", limit)
+    assert exited.value.code == 2
