@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from actors.local import LocalActor
-from fedsocial.activity_json import AS_PUBLIC, get_ids
+from fedsocial.activity_json import AS_PUBLIC, get_ids, unique
 from fedsocial.clock import iso
 from fedsocial.errors import FedsocialError, ValidationError
 from outbox import compose
@@ -146,8 +146,11 @@ class PostActions(ActionBase):
                     actor_id=self.urls.actor(actor.name),
                 )
         note = self._note(actor, draft, object_id=object_id, published=str(doc.get("published")))
-        # Keep the original audience (a reply's parent author stays cc'd).
-        note["to"], note["cc"] = doc.get("to", note["to"]), doc.get("cc", note["cc"])
+        # Keep the original audience (a reply's parent author stays cc'd), and add accounts the
+        # edit newly mentions, as Mastodon does: a tag without an address would never reach them.
+        to = unique([*get_ids(doc.get("to")), *note["to"]])
+        cc = unique([*get_ids(doc.get("cc")), *note["cc"]])
+        note["to"], note["cc"] = to, [iri for iri in cc if iri not in to]
         # `updated` must move forward even within one second, or the edit would be ignored.
         last = row.updated or row.published or 0.0
         updated = iso(max(self.clock.now(), last + 1.0))

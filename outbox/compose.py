@@ -73,11 +73,16 @@ def _recipients(draft: NoteDraft, *, actor_id: str) -> list[str]:
 
 
 def _tags(draft: NoteDraft, *, tag_base_url: str) -> list[JsonObject]:
-    """Mention tags (in draft order), then one Hashtag tag per distinct tag in the text."""
-    tags: list[JsonObject] = [
-        {"type": "Mention", "href": mention.actor_id, "name": f"@{mention.handle.lstrip('@')}"}
-        for mention in draft.mentions
-    ]
+    """One Mention tag per mentioned account (in draft order, named as first written), then one
+    Hashtag tag per distinct tag in the text."""
+    tags: list[JsonObject] = []
+    mentioned: set[str] = set()
+    for mention in draft.mentions:
+        # `@bob` and `@bob@our.domain` are one account: one tag, as on Mastodon.
+        if mention.actor_id not in mentioned:
+            mentioned.add(mention.actor_id)
+            name = f"@{mention.handle.lstrip('@')}"
+            tags.append({"type": "Mention", "href": mention.actor_id, "name": name})
     seen: set[str] = set()
     for entity in extract_entities(draft.text):
         if entity.kind != "hashtag":

@@ -291,7 +291,7 @@ def render_text(
     newlines become ``<br />``. URLs become shortened links, hashtags link to
     ``tag_base_url/<tag>``, and mentions found in ``mentions`` (keys are handles without ``@``,
     matched case-insensitively) become h-card links to the profile URL. A mention not in
-    ``mentions`` stays plain text. The username alone is shown unless two resolved mentions in
+    ``mentions`` stays plain text. The username alone is shown unless two accounts mentioned in
     the text share it. Empty text gives ``""``.
     """
     text = text.strip()
@@ -306,7 +306,8 @@ def render_text(
     ]
     usernames: dict[str, set[str]] = {}
     for known in used:
-        usernames.setdefault(known.username.lower(), set()).add(known.handle.lower())
+        # Two handles of one account (``@bob`` and ``@bob@here``) are not ambiguous.
+        usernames.setdefault(known.username.lower(), set()).add(known.actor_id)
 
     out: list[str] = []
     position = 0

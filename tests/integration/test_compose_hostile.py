@@ -12,12 +12,12 @@ import pytest
 from actors.state import local_actors
 from fedsocial.activity_json import AS_PUBLIC
 from fedsocial.errors import NotFound, ValidationError
-from fedsocial.storage import tokens
+from fedsocial.storage import objects, tokens
 from outbox.actions_posts import MAX_TEXT_CHARS
 from outbox.compose import NoteDraft
 from outbox.service import outbox_of
 from tests.conftest import StartInstance
-from tests.harness import Instance
+from tests.harness import Instance, drain
 
 
 async def _stored(instance: Instance) -> tuple[int, int, int]:
@@ -139,3 +139,29 @@ async def test_editing_a_deleted_note_is_refused(start_instance: StartInstance) 
     assert await _stored(alpha) == before
     row = await alpha.db.fetchval("SELECT document FROM objects WHERE id = ?", (note,))
     assert json.loads(str(row))["type"] == "Tombstone"
+
+
+async def test_edit_that_mentions_someone_new_reaches_them(start_instance: StartInstance) -> None:
+    # Given amy on alpha posted a public note, and cat on beta
+    alpha = await start_instance("alpha")
+    beta = await start_instance("beta")
+    await alpha.add_actor("amy")
+    cat_id = await beta.add_actor("cat")
+    assert alpha.app is not None
+    amy = await local_actors(alpha.app).require("amy")
+    outbox = outbox_of(alpha.app)
+    note = await outbox.post(amy, NoteDraft(text="hello"))
+    await drain(alpha, beta)
+    # When she edits it to mention cat
+    update_id = await outbox.edit(amy, note, f"hello @cat@{beta.domain}")
+    await drain(alpha, beta)
+    # Then the Update is addressed to cat (it was tagged but not addressed, so never sent)
+    row = await objects.get(alpha.db, note)
+    assert row is not None
+    assert cat_id in row.document["cc"]
+    assert {"type": "Mention", "href": cat_id, "name": f"@cat@{beta.domain}"} in row.document["tag"]
+    # And it reached beta, whose inbox stored it
+    got = await beta.db.fetchval(
+        "SELECT count(*) FROM inbox_activities WHERE activity_id = ?", (update_id,)
+    )
+    assert got == 1

@@ -287,3 +287,17 @@ def test_move() -> None:
         "object": ME,
         "target": target,
     }
+
+
+def test_one_account_mentioned_by_two_handles_is_one_mention() -> None:
+    # Given a local account written both as @dan and @dan@a.example (resolved to one actor)
+    dan_id, dan_url = "https://a.example/users/dan", "https://a.example/@dan"
+    short = ResolvedMention(handle="dan", actor_id=dan_id, profile_url=dan_url)
+    full = ResolvedMention(handle="dan@a.example", actor_id=dan_id, profile_url=dan_url)
+    draft = NoteDraft(text="@dan and @dan@a.example", mentions=(short, full))
+    # When the note is built
+    got = note(draft)
+    # Then it has one Mention tag, and both links show the bare username (not "ambiguous")
+    assert got["tag"] == [{"type": "Mention", "href": dan_id, "name": "@dan"}]
+    assert got["content"].count("@<span>dan</span>") == 2
+    assert got["cc"] == [FOLLOWERS, dan_id]
