@@ -90,8 +90,10 @@ MAX_WORKERS = 64
 
 def _worker_count(text: str) -> int:
     value = int(text)
-    if not 1 <= value <= MAX_WORKERS:
-        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_WORKERS}")
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    if value > MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_WORKERS}")
     return value
 
 
