@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from html import escape
 from typing import Any
 
 from actors.local import LocalActor
@@ -30,6 +32,17 @@ ACTOR_CONTEXT: list[Any] = [
 ]
 
 
+def summary_html(text: str) -> str:
+    """The HTML `summary` of a plain-text bio, as Mastodon renders one: escaped, blank lines
+    split `<p>` paragraphs, single newlines become `<br />`; empty text gives ``""``."""
+    text = text.strip().replace("\r\n", "\n").replace("\r", "\n")
+    if not text:
+        return ""
+    paragraphs = re.split(r"\n\n+", escape(text, quote=False))
+    lines = ("<br />".join(line for line in p.strip().split("\n")) for p in paragraphs)
+    return "".join(f"<p>{line}</p>" for line in lines)
+
+
 def actor_document(actor: LocalActor, urls: Urls) -> dict[str, Any]:
     """The actor document served at the actor's id (also its key document, by fragment)."""
     row = actor.row
@@ -41,7 +54,8 @@ def actor_document(actor: LocalActor, urls: Urls) -> dict[str, Any]:
         "type": row.type,
         "preferredUsername": username,
         "name": row.display_name or username,
-        "summary": row.summary,
+        # The bio is stored as the user typed it, plain text; AS2's summary is HTML.
+        "summary": summary_html(row.summary),
         "url": urls.about if actor.is_instance else urls.profile(row.name),
         "published": iso(row.created_at),
         "inbox": urls.inbox(row.name),

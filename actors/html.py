@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+from actors.documents import summary_html
 from actors.local import LocalActor
 
 
 def profile_page(actor: LocalActor, *, actor_id: str, handle: str, followers: int) -> str:
-    """A minimal, self-contained HTML profile page (the summary is our own sanitised HTML)."""
+    """A minimal, self-contained HTML profile page; every text is escaped (the plain-text
+    summary rendered as in the actor document)."""
     row = actor.row
     title = escape(row.display_name or row.name)
     return (
@@ -19,7 +21,7 @@ def profile_page(actor: LocalActor, *, actor_id: str, handle: str, followers: in
         f'<link rel="alternate" type="application/activity+json" href="{escape(actor_id)}">'
         "</head><body>"
         f"<h1>{title}</h1><p>{escape(handle)}</p>"
-        f'<div class="summary">{escape(row.summary)}</div>'
+        f'<div class="summary">{summary_html(row.summary)}</div>'
         f"<p>{followers} followers</p>"
         "</body></html>\n"
     )
