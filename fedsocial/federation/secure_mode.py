@@ -5,7 +5,8 @@ objects, collections) needs a valid HTTP signature, else 401 with the reason. Al
 the instance actor (``/actor``, so others can verify our signed fetches without a signature of
 their own — this is what keeps two secure instances from deadlocking), the home and about pages
 (``/``, ``/about``: the instance actor's ``url``), ``/.well-known/*``
-(WebFinger, host-meta, NodeInfo index), ``/nodeinfo/*``, and HTML pages for browsers.
+(WebFinger, host-meta, NodeInfo index), ``/nodeinfo/*``, HTML pages for browsers, and an
+actor's inbox, which only the actor's bearer token reads.
 
 With secure mode off, a signed GET is still verified so handlers know who asks (followers-only
 objects); a bad signature there just leaves the request anonymous.
@@ -14,6 +15,7 @@ objects); a bad signature there just leaves the request anonymous.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -32,6 +34,9 @@ SIGNATURE = web.RequestKey("signature", VerifiedSignature)
 # The home and about pages are HTML only: nothing there needs a signature to be read.
 OPEN_PATHS = ("/actor", "/", "/about")
 OPEN_PREFIXES = ("/.well-known/", "/nodeinfo/")
+# An actor's inbox is read with the actor's bearer token (C2S), checked by its handler: a client
+# has a token, not a key to sign with, and a signature would not let anyone else in.
+TOKEN_PATH = re.compile(r"/users/[^/]+/inbox")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -43,7 +48,11 @@ def request_signature(request: web.Request) -> VerifiedSignature | None:
 
 def is_open_path(path: str) -> bool:
     """True for paths served without a signature even in secure mode."""
-    return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
+    return (
+        path in OPEN_PATHS
+        or path.startswith(OPEN_PREFIXES)
+        or TOKEN_PATH.fullmatch(path) is not None
+    )
 
 
 def request_parts(request: web.Request, body: bytes = b"") -> HttpRequestParts:

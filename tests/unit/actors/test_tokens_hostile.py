@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import sqlite3
+from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
 from actors.local import create_actor
 from fedsocial import appkeys
+from fedsocial.app import create_app
+from fedsocial.config import Config, InstanceConfig, StorageConfig
 from fedsocial.storage import tokens
 
 NOTE = {"type": "Note", "content": "hi", "to": ["https://www.w3.org/ns/activitystreams#Public"]}
@@ -99,3 +103,30 @@ async def test_tokens_are_stored_only_as_hashes(client: TestClient) -> None:
     assert rows == [(hashlib.sha256(token.encode()).hexdigest(),)]
     assert token not in dump
     assert token.startswith(tokens.TOKEN_PREFIX) and token.isascii()
+
+
+async def test_secure_mode_still_lets_a_token_read_its_inbox(
+    aiohttp_client: Any, tmp_path: Path
+) -> None:
+    # Given an instance in secure mode (authorized fetch) and alice's token
+    config = Config(
+        instance=InstanceConfig(domain="social.example", scheme="https", secure_mode=True),
+        storage=StorageConfig(database=str(tmp_path / "secure.sqlite3")),
+    )
+    app = create_app(config)
+    client: TestClient = await aiohttp_client(app)
+    await create_actor(app[appkeys.DB], app[appkeys.CLOCK], "alice")
+    token = await token_for(client, "alice")
+    # When her client, which has a token but no key to sign with, reads her inbox
+    own = await client.get("/users/alice/inbox", headers={"Authorization": f"Bearer {token}"})
+    # Then the token is what counts: she gets it
+    assert own.status == 200, await own.text()
+    # And without the token nobody does, secure mode or not
+    anonymous = await client.get("/users/alice/inbox")
+    assert anonymous.status == 401
+    # And the bearer header opens nothing else: the actor document still needs a signature
+    actor = await client.get(
+        "/users/alice",
+        headers={"Authorization": f"Bearer {token}", "Accept": "application/activity+json"},
+    )
+    assert actor.status == 401
