@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -12,6 +13,9 @@ from fedsocial.federation.http_client import HttpClient
 
 JRD_ACCEPT = "application/jrd+json, application/json"
 _AS_TYPES = ("application/activity+json", "application/ld+json")
+# No whitespace, control characters or URL delimiters in a host: yarl silently drops tabs and
+# newlines, so `evil.ex\tample` would be asked as another host than the one named.
+_HOST_OK = re.compile(r"[^\s/?#\\@\x00-\x1f\x7f]+")
 
 
 def parse_handle(handle: str) -> tuple[str, str]:
@@ -23,7 +27,8 @@ def parse_handle(handle: str) -> tuple[str, str]:
     if text.startswith("acct:"):
         text = text[5:]
     user, sep, host = text.removeprefix("@").rpartition("@")
-    if not sep or not user or not host or "@" in user or "/" in host or " " in text:
+    odd_user = any(c.isspace() or not c.isprintable() for c in user)
+    if not sep or not user or "@" in user or odd_user or not _HOST_OK.fullmatch(host):
         raise ValidationError(f"not a handle: {handle!r} (expected @user@host)")
     return user, host.lower()
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 from aiohttp.test_utils import TestClient
 
+from actors.webfinger_client import parse_handle
+from fedsocial.errors import ValidationError
+
 WF = "/.well-known/webfinger"
 
 
@@ -65,3 +68,31 @@ async def test_host_meta_json_links_to_webfinger(client: TestClient) -> None:
             }
         ]
     }
+
+
+@pytest.mark.parametrize(
+    "handle",
+    [
+        "@bob@evil.ex\tample",  # yarl drops the tab: another host would be asked
+        "@bob@evil.exa\nmple",
+        "@bob@evil.example/../x",
+        "@bob@evil.example?x=1",
+        "@bob@evil.example#x",
+        "@bob@evil\\.example",
+        "@b ob@evil.example",
+        "@b\x00b@evil.example",
+        "@bob@",
+        "@@evil.example",
+        "bob",
+    ],
+)
+def test_parse_handle_refuses_what_is_no_handle(handle: str) -> None:
+    # Given a handle a careless user or a hostile client typed / Then it is refused, not fetched
+    with pytest.raises(ValidationError):
+        parse_handle(handle)
+
+
+def test_parse_handle_accepts_usual_handles() -> None:
+    assert parse_handle("@Bob@Social.Example") == ("Bob", "social.example")
+    assert parse_handle("acct:bob@127.0.0.1:8080") == ("bob", "127.0.0.1:8080")
+    assert parse_handle("bob@münchen.social") == ("bob", "münchen.social")
