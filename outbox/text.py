@@ -8,7 +8,8 @@ The rules follow Mastodon (``app/lib/text_formatter.rb``, ``app/lib/extractor.rb
   unlike Mastodon the host may carry a port (``@bob@127.0.0.1:8081``) for loopback federation;
 - a hashtag is ``#`` or ``＃`` at the start of the text or after whitespace, then word characters
   (letters, marks, digits, ``_``) with the separators ``·``, ``・`` and ZWNJ allowed inside; it
-  must contain a letter (``#123`` is not a tag);
+  must contain a letter, or a separator or ``_`` between two characters (``#123`` is not a tag,
+  ``#1_2`` is);
 - a URL starts with ``http://`` or ``https://`` not glued to a preceding letter or digit; trailing
   punctuation and unbalanced closing brackets are not part of it;
 - where entities overlap the earliest wins (a mention inside a URL stays part of the URL).
@@ -96,6 +97,9 @@ _URL_PREFIX_RE: Final = re.compile(r"https?://(?:www\.)?|xmpp:", re.IGNORECASE)
 
 _HASH_SIGNS: Final = frozenset("#＃")
 _TAG_SEPARATORS: Final = frozenset("\u00b7\u30fb\u200c")
+# Mastodon's HASHTAG_SEPARATORS also hold "_" (a word character anyway): in the long form it
+# counts like a letter, so `#1_2` is a tag.
+_TAG_LONG_FORM_MARKS: Final = _TAG_SEPARATORS | {"_"}
 
 
 def _is_word(ch: str) -> bool:
@@ -118,11 +122,12 @@ def _hashtag_at(text: str, start: int) -> str | None:
     run = text[start + 1 : end]
     if not run or not _is_word(run[0]):
         return None
-    # Long form: separators allowed inside, must end on a word character and hold a letter or a
-    # separator somewhere strictly between the first and the last character. The longest such
+    # Long form: separators allowed inside, must end on a word character and hold a letter, a
+    # separator or "_" somewhere strictly between the first and the last character. The longest such
     # prefix ends at the last word character after the first letter-or-separator.
     first = next(
-        (k for k in range(1, len(run)) if _is_alpha(run[k]) or run[k] in _TAG_SEPARATORS), None
+        (k for k in range(1, len(run)) if _is_alpha(run[k]) or run[k] in _TAG_LONG_FORM_MARKS),
+        None,
     )
     if first is not None:
         last = next((j for j in range(len(run) - 1, first, -1) if _is_word(run[j])), None)
@@ -140,6 +145,10 @@ def _hashtags(text: str) -> Iterator[Entity]:
     for index, ch in enumerate(text):
         if ch in _HASH_SIGNS and (index == 0 or text[index - 1].isspace()):
             name = _hashtag_at(text, index)
+            if name is not None and text.startswith("://", index + 1 + len(name)):
+                # `#tagHTTPS://…` glued to a URL: the scheme is not part of the tag (Mastodon).
+                scheme = re.search(r"https?$", name[1:])
+                name = name[: len(name) - len(scheme.group(0))] if scheme else name
             if name is not None:
                 yield Entity("hashtag", index, index + 1 + len(name), name)
 
