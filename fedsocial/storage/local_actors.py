@@ -6,7 +6,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
-from fedsocial.errors import Conflict
+from fedsocial.errors import Conflict, ValidationError
 from fedsocial.storage.database import Database, Row
 
 
@@ -49,8 +49,25 @@ def _from_row(row: Row) -> LocalActorRow:
     )
 
 
+def _check_text(field: str, value: str | None) -> None:
+    """Refuse profile text that cannot be stored or sent: a lone surrogate (what a command line
+    makes of bytes that are not UTF-8; SQLite cannot encode it) or NUL (Mastodon cannot store
+    it)."""
+    if value is None:
+        return
+    if "\x00" in value:
+        raise ValidationError(f"{field} must not contain NUL")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationError(f"{field} is not valid text (not UTF-8?)") from exc
+
+
 async def insert(db: Database, actor: LocalActorRow) -> None:
-    """Store a new local actor; raise Conflict if the name is taken."""
+    """Store a new local actor; raise Conflict if the name is taken, ValidationError if its
+    display name or summary is not storable text."""
+    _check_text("display name", actor.display_name)
+    _check_text("summary", actor.summary)
     try:
         await db.execute(
             "INSERT INTO local_actors (name, kind, type, display_name, summary, manually_approves,"
@@ -106,7 +123,10 @@ async def update_profile(
     moved_to: str | None = None,
     updated_at: float,
 ) -> None:
-    """Change the given profile fields of a local actor (None leaves a field as it is)."""
+    """Change the given profile fields of a local actor (None leaves a field as it is); raise
+    ValidationError, changing nothing, if the display name or summary is not storable text."""
+    _check_text("display name", display_name)
+    _check_text("summary", summary)
     await db.execute(
         "UPDATE local_actors SET display_name = coalesce(?, display_name),"
         " summary = coalesce(?, summary), also_known_as = coalesce(?, also_known_as),"

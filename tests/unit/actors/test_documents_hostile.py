@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from aiohttp.test_utils import TestClient
 
 from actors.documents import summary_html
 from actors.local import create_actor
 from fedsocial import appkeys
+from fedsocial.cli import main
 
 AP = {"Accept": "application/activity+json"}
 HTML = {"Accept": "text/html"}
@@ -54,3 +57,26 @@ def test_summary_html_of_empty_and_blank_text() -> None:
     assert summary_html("") == ""
     assert summary_html(" \n\n ") == ""
     assert summary_html("a\r\nb") == "<p>a<br />b</p>"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["actor", "add", "bob", "--display-name", "B\udcffob"],
+        ["actor", "add", "bob", "--summary", "s\udcfe"],
+        ["profile", "admin", "--summary", "s\udcfe"],
+        ["profile", "admin", "--display-name", "A\x00"],
+    ],
+)
+def test_profile_text_that_is_not_utf8_is_refused_cleanly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    # Given a shell passing bytes that are not UTF-8 (Python makes them lone surrogates) or NUL
+    config = tmp_path / "fedsocial.toml"
+    config.write_text('[storage]\ndatabase = "t.sqlite3"\n', encoding="utf-8")
+    assert main(["--config", str(config), "init"]) == 0
+    # When a profile is created or changed with it
+    code = main(["--config", str(config), *argv])
+    # Then it is a clear error (exit 2), not a UnicodeEncodeError traceback from SQLite
+    assert code == 2
+    assert "error:" in capsys.readouterr().err
