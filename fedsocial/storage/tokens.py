@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from fedsocial.errors import ValidationError
 from fedsocial.storage.database import Database
 
 # Tokens start with a fixed prefix: it tells what a leaked string is (secret scanners look for
@@ -21,7 +22,12 @@ def hash_token(token: str) -> str:
 
 async def create(db: Database, actor_name: str, *, now: float, label: str = "") -> str:
     """Create a token for a local actor and return it (``fst_`` and 43 URL-safe characters);
-    only its hash is stored."""
+    only its hash is stored. Raise ValidationError for a label that is not storable text (a
+    command line makes lone surrogates of bytes that are not UTF-8)."""
+    try:
+        label.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationError("the token label is not valid text (not UTF-8?)") from exc
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     await db.execute(
         "INSERT INTO tokens (token_hash, actor_name, label, created_at) VALUES (?,?,?,?)",

@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient
 from actors.local import create_actor
 from fedsocial import appkeys
 from fedsocial.app import create_app
+from fedsocial.cli import main
 from fedsocial.config import Config, InstanceConfig, StorageConfig
 from fedsocial.storage import tokens
 
@@ -130,3 +131,20 @@ async def test_secure_mode_still_lets_a_token_read_its_inbox(
         headers={"Authorization": f"Bearer {token}", "Accept": "application/activity+json"},
     )
     assert actor.status == 401
+
+
+def test_token_cli_refuses_a_label_that_is_not_utf8(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a database with its first actor
+    config = tmp_path / "fedsocial.toml"
+    config.write_text('[storage]\ndatabase = "t.sqlite3"\n', encoding="utf-8")
+    assert main(["--config", str(config), "init"]) == 0
+    # When a token is created with a label of bytes that are not UTF-8
+    code = main(["--config", str(config), "token", "create", "admin", "--label", "\udcff"])
+    # Then it is a clear error and no token is printed, not a traceback from SQLite
+    assert code == 2
+    out, err = capsys.readouterr()
+    assert "label" in err and tokens.TOKEN_PREFIX not in out
+    # And revoking such a string is simply "no such token"
+    assert main(["--config", str(config), "token", "revoke", "\udcff"]) == 2
