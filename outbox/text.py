@@ -14,8 +14,8 @@ The rules follow Mastodon (``app/lib/text_formatter.rb``, ``app/lib/extractor.rb
   punctuation and unbalanced closing brackets are not part of it;
 - where entities overlap the earliest wins (a mention inside a URL stays part of the URL).
 
-Simplifications: URL hosts must be ASCII (IDN hosts in ``xn--`` form), and the top-level domain is
-not checked against a list.
+Simplification: the top-level domain is not checked against a list (so a host needs a dot, or to
+be ``localhost``).
 """
 
 from __future__ import annotations
@@ -87,11 +87,13 @@ _LATIN_ACCENT_RE: Final = re.compile(r"[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\
 
 _URL_RE: Final = re.compile(
     r"(?<![A-Za-z0-9@＠$#＃])https?://"
-    r"(?P<host>[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)"
+    # Labels of letters and digits of any script (IDNs as written), hyphens inside.
+    r"(?P<host>[^\W_](?:(?:[^\W_]|-)*[^\W_])?(?:\.[^\W_](?:(?:[^\W_]|-)*[^\W_])?)*)"
     r"(?::[0-9]{1,5})?"
     r"(?:[/?#][A-Za-z0-9\u00c0-\u024f\u0400-\u04ff!*';:=+,.$/%#\[\]()\-\u2013_~&|@?]*)?",
     re.IGNORECASE,
 )
+_ASCII_LABEL_START_RE: Final = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?")
 _URL_TRAILING: Final = frozenset(".,:;!?'\"*$%|~@[")
 _URL_PREFIX_RE: Final = re.compile(r"https?://(?:www\.)?|xmpp:", re.IGNORECASE)
 
@@ -187,8 +189,16 @@ def _urls(text: str) -> Iterator[Entity]:
         host = match.group("host")
         if "." not in host and host.lower() != "localhost":
             continue
-        # The host ends on a letter or digit, so trimming never reaches into it.
-        url = _trim_url(match.group(0))
+        tld = host.rsplit(".", 1)[-1]
+        ascii_start = _ASCII_LABEL_START_RE.match(tld)
+        if ascii_start and not tld.isascii():
+            # `https://example.comです`: an ASCII top-level domain glued to text in another
+            # script ends the URL there, as twitter-text's TLD boundary does.
+            end = match.start("host") + len(host) - len(tld) + ascii_start.end()
+            url = text[match.start() : end]
+        else:
+            # The host ends on a letter or digit, so trimming never reaches into it.
+            url = _trim_url(match.group(0))
         yield Entity("url", match.start(), match.start() + len(url), url)
 
 

@@ -267,3 +267,29 @@ def test_long_inputs_stay_fast(text: str) -> None:
     start = time.perf_counter()
     render(text)
     assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "urls"),
+    [
+        ("https://münchen.de/x", ["https://münchen.de/x"]),
+        ("see https://пример.рф.", ["https://пример.рф"]),
+        ("https://日本.jp/", ["https://日本.jp/"]),
+        ("https://example.comです", ["https://example.com"]),
+        ("https://example.com日本/x", ["https://example.com"]),
+        ("https://xn--mnchen-3ya.de", ["https://xn--mnchen-3ya.de"]),
+        ("https://-a.de https://a-.de", []),
+    ],
+)
+def test_idn_hosts_are_linked_as_written(text: str, urls: list[str]) -> None:
+    # Given a URL whose host is written in another script (Mastodon links it as written)
+    found = [e.value for e in extract_entities(text) if e.kind == "url"]
+    # Then it is one link, and an ASCII top-level domain glued to other text ends it
+    assert found == urls
+
+
+def test_idn_link_html() -> None:
+    assert render("https://münchen.de/x") == (
+        f'<p><a href="https://münchen.de/x" {REL}><span class="invisible">https://</span>'
+        '<span class="">münchen.de/x</span><span class="invisible"></span></a></p>'
+    )
