@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from actors.documents import instance_username
 from fedsocial import __version__, appkeys
 from fedsocial.errors import BadRequest, NotFound
 from fedsocial.storage import activities, local_actors
@@ -43,7 +44,7 @@ def parse_resource(resource: str, *, domain: str, base_url: str) -> str:
     if host.lower() != domain:
         raise NotFound(f"{host} is not this server ({domain})")
     # Mastodon answers WebFinger for the instance actor under the domain's name.
-    if name.lower() == domain.split(":")[0]:
+    if name.lower() == instance_username(base_url):
         return INSTANCE_ACTOR_NAME
     return name.lower()
 
@@ -64,7 +65,7 @@ async def webfinger(request: web.Request) -> web.StreamResponse:
     if row is None:
         raise NotFound(f"no actor {resource!r} here")
     actor_id = urls.actor(name)
-    subject_name = config.instance.domain.split(":")[0] if row.kind == "instance" else name
+    subject_name = instance_username(config.base_url) if row.kind == "instance" else name
     profile = urls.about if row.kind == "instance" else urls.profile(name)
     jrd: dict[str, Any] = {
         "subject": f"acct:{subject_name}@{config.instance.domain}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from html import escape
 from typing import Any
+from urllib.parse import urlsplit
 
 from actors.local import LocalActor
 from fedsocial.clock import iso
@@ -32,6 +33,13 @@ ACTOR_CONTEXT: list[Any] = [
 ]
 
 
+def instance_username(base_url: str) -> str:
+    """The instance actor's preferredUsername and WebFinger user: the host, as Mastodon names
+    its instance actor (``acct:social.example@social.example``). A user may be named "actor", so
+    that cannot be it: Mastodon checks that WebFinger for preferredUsername@domain points back."""
+    return urlsplit(base_url).hostname or ""
+
+
 def summary_html(text: str) -> str:
     """The HTML `summary` of a plain-text bio, as Mastodon renders one: escaped, blank lines
     split `<p>` paragraphs, single newlines become `<br />`; empty text gives ``""``."""
@@ -47,7 +55,7 @@ def actor_document(actor: LocalActor, urls: Urls) -> dict[str, Any]:
     """The actor document served at the actor's id (also its key document, by fragment)."""
     row = actor.row
     actor_id = urls.actor(row.name)
-    username = "actor" if actor.is_instance else row.name
+    username = instance_username(urls.base) if actor.is_instance else row.name
     doc: dict[str, Any] = {
         "@context": ACTOR_CONTEXT,
         "id": actor_id,

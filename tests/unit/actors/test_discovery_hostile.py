@@ -5,10 +5,13 @@ from __future__ import annotations
 import pytest
 from aiohttp.test_utils import TestClient
 
+from actors.local import create_actor
 from actors.webfinger_client import parse_handle
+from fedsocial import appkeys
 from fedsocial.errors import ValidationError
 
 WF = "/.well-known/webfinger"
+AP = {"Accept": "application/activity+json"}
 
 
 @pytest.mark.parametrize(
@@ -96,3 +99,19 @@ def test_parse_handle_accepts_usual_handles() -> None:
     assert parse_handle("@Bob@Social.Example") == ("Bob", "social.example")
     assert parse_handle("acct:bob@127.0.0.1:8080") == ("bob", "127.0.0.1:8080")
     assert parse_handle("bob@münchen.social") == ("bob", "münchen.social")
+
+
+async def test_every_actor_loops_back_through_webfinger(client: TestClient) -> None:
+    # Given the instance actor, alice, and a user who took the name "actor"
+    app = client.app
+    await create_actor(app[appkeys.DB], app[appkeys.CLOCK], "actor")
+    for path in ("/actor", "/users/alice", "/users/actor"):
+        doc = await (await client.get(path, headers=AP)).json(content_type=None)
+        # When Mastodon checks the actor as it does: WebFinger for preferredUsername@domain
+        resource = f"acct:{doc['preferredUsername']}@social.example"
+        response = await client.get(WF, params={"resource": resource})
+        # Then the answer names that very actor (else Mastodon refuses it as not looping back)
+        assert response.status == 200, (path, resource)
+        jrd = await response.json(content_type=None)
+        assert jrd["subject"] == resource
+        assert [link["href"] for link in jrd["links"] if link["rel"] == "self"] == [doc["id"]]
