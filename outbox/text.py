@@ -282,10 +282,19 @@ def _link_hashtag(name: str, tag_base_url: str) -> str:
     return f'<a href="{href}" class="mention hashtag" rel="tag">#<span>{escape(name)}</span></a>'
 
 
-def _link_mention(mention: ResolvedMention, *, full: bool) -> str:
+def _is_http(url: str) -> bool:
+    return url.lower().startswith(("https://", "http://"))
+
+
+def _link_mention(mention: ResolvedMention, *, full: bool) -> str | None:
     shown = mention.handle.lstrip("@") if full else mention.username
+    # The profile URL comes from the remote actor document: a `javascript:` one must not
+    # become a link in our post. The actor id (checked to be http(s) when fetched) serves then.
+    href = next((url for url in (mention.profile_url, mention.actor_id) if _is_http(url)), None)
+    if href is None:
+        return None
     return (
-        f'<span class="h-card" translate="no"><a href="{escape(mention.profile_url)}" '
+        f'<span class="h-card" translate="no"><a href="{escape(href)}" '
         f'class="u-url mention">@<span>{escape(shown)}</span></a></span>'
     )
 
@@ -337,9 +346,10 @@ def render_text(
             out.append(link_url(entity.value))
         elif entity.kind == "hashtag":
             out.append(_link_hashtag(entity.value, tag_base_url))
-        elif (mention := resolved.get(entity.value.lower())) is not None:
-            ambiguous = len(usernames[mention.username.lower()]) > 1
-            out.append(_link_mention(mention, full=ambiguous))
+        elif (mention := resolved.get(entity.value.lower())) is not None and (
+            link := _link_mention(mention, full=len(usernames[mention.username.lower()]) > 1)
+        ):
+            out.append(link)
         else:
             out.append(escape(original))
         position = entity.end

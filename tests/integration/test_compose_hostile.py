@@ -17,6 +17,7 @@ from outbox.actions_posts import MAX_TEXT_CHARS
 from outbox.compose import NoteDraft
 from outbox.service import outbox_of
 from tests.conftest import StartInstance
+from tests.fixtures.inbox.peer import Peer
 from tests.harness import Instance, drain
 
 
@@ -165,3 +166,31 @@ async def test_edit_that_mentions_someone_new_reaches_them(start_instance: Start
         "SELECT count(*) FROM inbox_activities WHERE activity_id = ?", (update_id,)
     )
     assert got == 1
+
+
+async def test_remote_profile_url_of_javascript_never_becomes_a_link(
+    start_instance: StartInstance, peer: Peer
+) -> None:
+    # Given a remote actor whose document gives `url: javascript:…`, and a note of hers
+    alpha = await start_instance("alpha")
+    await alpha.add_actor("amy")
+    assert alpha.app is not None
+    amy = await local_actors(alpha.app).require("amy")
+    eve = peer.add_actor("eve")
+    document = eve.document()
+    document["url"] = "javascript:alert(1)"
+    del peer.actors[eve.id]
+    peer.serve(document)
+    note_id = peer.url("/users/eve/statuses/1")
+    peer.serve({"id": note_id, "type": "Note", "attributedTo": eve.id, "to": [AS_PUBLIC]})
+    outbox = outbox_of(alpha.app)
+    await outbox.post(amy, NoteDraft(text="first", in_reply_to=note_id))  # caches eve
+    # When amy replies naming her
+    handle = f"eve@{peer.base.split('://', 1)[1]}"
+    reply = await outbox.post(amy, NoteDraft(text=f"@{handle} hi", in_reply_to=note_id))
+    # Then the mention links to eve's actor id, not to the javascript: URL
+    row = await objects.get(alpha.db, reply)
+    assert row is not None
+    content = row.document["content"]
+    assert "javascript" not in content
+    assert f'<a href="{eve.id}" class="u-url mention">' in content

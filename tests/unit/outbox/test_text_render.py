@@ -293,3 +293,19 @@ def test_idn_link_html() -> None:
         f'<p><a href="https://münchen.de/x" {REL}><span class="invisible">https://</span>'
         '<span class="">münchen.de/x</span><span class="invisible"></span></a></p>'
     )
+
+
+@pytest.mark.parametrize("profile", ["javascript:alert(1)", " https://e.example/@eve", "data:x"])
+def test_mention_with_a_hostile_profile_url_links_to_the_actor(profile: str) -> None:
+    # Given a remote account whose actor document gives a non-http(s) profile `url`
+    eve = ResolvedMention("eve@e.example", "https://e.example/users/eve", profile)
+    # When a post mentions it
+    out = render("@eve@e.example", eve)
+    # Then the link goes to the actor id, never to the hostile URL
+    assert out == f"<p>{mention_html(eve, 'eve').replace(profile, eve.actor_id)}</p>"
+    assert profile not in out
+
+
+def test_mention_without_any_http_url_stays_text() -> None:
+    eve = ResolvedMention("eve@e.example", "javascript:1", "javascript:2")
+    assert render("@eve@e.example", eve) == "<p>@eve@e.example</p>"
