@@ -27,7 +27,8 @@ from outbox.service import outbox_of
 
 OBJECT_TYPES = frozenset({"Note", "Article", "Page", "Question"})
 _TAG = re.compile(r"<[^>]*>")
-_BREAK = re.compile(r"<br\s*/?>|</p>\s*<p[^>]*>", re.IGNORECASE)
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_PARAGRAPH = re.compile(r"</p>\s*<p[^>]*>", re.IGNORECASE)
 
 
 async def _authorised_actor(request: web.Request) -> LocalActor:
@@ -50,7 +51,9 @@ def plain_text(obj: dict[str, Any]) -> str:
     if isinstance(source, dict) and isinstance(source.get("content"), str):
         return str(source["content"])
     content = first_str(obj.get("content")) or ""
-    return unescape(_TAG.sub("", _BREAK.sub("\n", content))).strip()
+    # A paragraph break stays one (a blank line), or the paragraphs would merge into one.
+    text = _BREAK.sub("\n", _PARAGRAPH.sub("\n\n", content))
+    return unescape(_TAG.sub("", text)).strip()
 
 
 async def _read_json(request: web.Request) -> dict[str, Any]:

@@ -194,3 +194,16 @@ async def test_remote_profile_url_of_javascript_never_becomes_a_link(
     content = row.document["content"]
     assert "javascript" not in content
     assert f'<a href="{eve.id}" class="u-url mention">' in content
+
+
+async def test_c2s_html_paragraphs_stay_paragraphs(start_instance: StartInstance) -> None:
+    # Given amy's client sends HTML with two paragraphs, a line break and escaped markup
+    alpha = await start_instance("alpha")
+    await alpha.add_actor("amy")
+    content = "<p>one<br>two</p><p>three &lt;b&gt;</p>"
+    # When it is posted
+    status, text = await _c2s(alpha, "amy", _note_json(json.dumps(content)))
+    assert status == 201, text
+    # Then the note keeps both paragraphs (they were merged into one with a <br />)
+    html = await alpha.db.fetchval("SELECT document FROM objects WHERE type = 'Note'")
+    assert json.loads(str(html))["content"] == "<p>one<br />two</p><p>three &lt;b&gt;</p>"
