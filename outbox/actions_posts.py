@@ -49,13 +49,15 @@ def check_text(text: str, *, what: str = "the text of a post") -> None:
 
 def check_draft(draft: NoteDraft) -> None:
     """Refuse a draft Mastodon would refuse or mangle: blank text (Mastodon: "Text can't be
-    blank"), text or a content warning :func:`check_text` refuses, or a language that is not a
-    BCP 47 tag (it becomes a ``contentMap`` key)."""
+    blank"), text, a content warning or a replied-to id :func:`check_text` refuses, or a
+    language that is not a BCP 47 tag (it becomes a ``contentMap`` key)."""
     if not draft.text.strip():
         raise ValidationError("the text of a post cannot be blank")
     check_text(draft.text)
     if draft.content_warning:
         check_text(draft.content_warning, what="the content warning")
+    if draft.in_reply_to:
+        check_text(draft.in_reply_to, what="the id replied to")
     if draft.language is not None and not _LANGUAGE_RE.fullmatch(draft.language):
         raise ValidationError(f"not a language tag: {draft.language[:40]!r} (expected e.g. en)")
 

@@ -68,6 +68,33 @@ async def test_c2s_text_that_is_not_unicode_or_holds_nul_is_a_400(
         assert await _stored(alpha) == before, label
 
 
+async def test_post_with_text_or_ids_that_are_not_unicode_is_refused(
+    start_instance: StartInstance,
+) -> None:
+    # Given amy on alpha (the CLI hands over undecodable arguments as lone surrogates)
+    alpha = await start_instance("alpha")
+    await alpha.add_actor("amy")
+    assert alpha.app is not None
+    amy = await local_actors(alpha.app).require("amy")
+    outbox = outbox_of(alpha.app)
+    note = await outbox.post(amy, NoteDraft(text="first"))
+    before = await _stored(alpha)
+    for draft in (
+        NoteDraft(text="a \udcff b"),
+        NoteDraft(text="a \x00 b"),
+        NoteDraft(text="ok", content_warning="\udcff"),
+        NoteDraft(text="ok", in_reply_to="https://x.example/\udcff"),
+    ):
+        # When she posts it
+        with pytest.raises(ValidationError):
+            await outbox.post(amy, draft)
+    # Or edits to such text
+    with pytest.raises(ValidationError):
+        await outbox.edit(amy, note, "b \ud800")
+    # Then it is a clear refusal (a replied-to id was a UnicodeEncodeError), nothing stored
+    assert await _stored(alpha) == before
+
+
 async def test_post_too_large_for_any_inbox_is_refused_quickly(
     start_instance: StartInstance,
 ) -> None:
