@@ -192,7 +192,11 @@ class _Cycle:
         stop = asyncio.Event()
         flusher = asyncio.create_task(self._flush_periodically(stop))
         try:
-            await asyncio.gather(*(self._worker() for _ in range(self._d._workers)))
+            # A TaskGroup, not gather: should a worker fail, the others are cancelled rather
+            # than left running past the last flush, whose outcomes would then be lost.
+            async with asyncio.TaskGroup() as workers:
+                for _ in range(self._d._workers):
+                    workers.create_task(self._worker())
         finally:
             # The flusher writes what is left and ends. Even when the server stops (this task
             # cancelled) that last write finishes first: a row that got a 2xx must never be
@@ -320,9 +324,18 @@ class _Cycle:
         return self._keys[sender]
 
     async def _deliver(self, row: DeliveryRow) -> None:
-        body = await self._body(row.activity_id)
-        key = await self._key(row.sender)
-        attempt = await self._d._attempt(row, body, key)
+        try:
+            body = await self._body(row.activity_id)
+            key = await self._key(row.sender)
+        except Exception as exc:
+            # A stored key that no longer loads, or a failed read: this row is retried later,
+            # and the round goes on for every other row.
+            log.exception("delivery %s: loading its activity or signing key failed", row.id)
+            attempt = Attempt(
+                None, None, f"internal error loading the activity or signing key: {exc}"
+            )
+        else:
+            attempt = await self._d._attempt(row, body, key)
         self._attempted += 1
         attempts = row.attempts + 1
         now = self._d._clock.now()
@@ -363,7 +376,11 @@ class _Cycle:
             )
         )
         if len(self._outcomes) >= FLUSH_EVERY:
-            await self._flush()
+            try:
+                await self._flush()
+            except Exception:
+                # Kept by _flush for the next one; this worker goes on delivering.
+                log.exception("recording delivery outcomes failed")
 
     async def _flush_periodically(self, stop: asyncio.Event) -> None:
         """Write outcomes every FLUSH_SECONDS, and once more after `stop` is set; top up the

@@ -161,3 +161,41 @@ async def test_deliveries_listing_refuses_a_limit_below_one(
     with pytest.raises(SystemExit) as exited:
         await run_in_process(config, "deliveries", "--limit", limit)
     assert exited.value.code == 2
+
+
+async def test_a_sender_whose_key_cannot_be_loaded_does_not_break_the_round(
+    start_instance: StartInstance,
+) -> None:
+    # Given alice and carol, each followed on a sink, and carol's stored private key corrupted
+    # (a damaged row, a bad restore) while her post was being queued
+    clock = FixedClock()
+    alpha = await start_instance("alpha", clock=clock)
+    alice = await alpha.add_actor("alice")
+    carol = await alpha.add_actor("carol")
+    assert alpha.app is not None
+    key = (await local_actors(alpha.app).require("alice")).rsa_key.public_key()
+    sink = await Sink(clock, {f"{alice}#main-key": key}.get).start()
+    try:
+        await _follows(alpha, sink, "ann", alice)
+        await _follows(alpha, sink, "bob", carol)
+        loaded = await local_actors(alpha.app).require("carol")
+        await alpha.db.execute(
+            "UPDATE local_actors SET rsa_private_pem = 'not a key' WHERE name = 'carol'"
+        )
+        local_actors(alpha.app).forget("carol")
+        await outbox_of(alpha.app).post(loaded, NoteDraft(text="signed with a broken key"))
+        for n in range(3):
+            await _post(alpha, "alice", f"fine {n}")
+        # When the queue runs
+        await outbox_of(alpha.app).drain()
+        # Then alice's posts arrive once each, and carol's row records the error for a retry
+        assert sorted(r.body["object"]["content"] for r in sink.received) == [
+            f"<p>fine {n}</p>" for n in range(3)
+        ]
+        rows = await deliveries.list_rows(alpha.db)
+        assert sorted(r.state for r in rows if r.sender == alice) == ["delivered"] * 3
+        [broken] = [r for r in rows if r.sender == carol]
+        assert (broken.state, broken.attempts) == ("pending", 1)
+        assert "signing key" in (broken.last_error or "")
+    finally:
+        await sink.stop()
