@@ -170,6 +170,8 @@ def _validate(config: Config) -> None:
         raise ConfigError(
             f"{src}: instance.domain: must be a lowercase host[:port], got {domain!r}"
         )
+    if not config.storage.database.strip():
+        raise ConfigError(f"{src}: storage.database: must name a file (or ':memory:')")
     if not 0 < config.server.port < 65536:
         raise ConfigError(f"{src}: server.port: must be between 1 and 65535")
     if not _NAME_RE.fullmatch(config.first_actor.name):

@@ -83,6 +83,10 @@ class Database:
                 await db.migrate()
             else:
                 await db.check_version()
+        except sqlite3.DatabaseError as exc:
+            await conn.close()
+            # E.g. a config naming a file that is not SQLite: a message, not a traceback.
+            raise StorageError(f"cannot use database {path}: {exc}") from exc
         except BaseException:
             await conn.close()
             raise

@@ -125,3 +125,19 @@ def test_actor_add_refuses_a_name_with_a_newline(
     assert "invalid actor name" in capsys.readouterr().err
     assert main(["--config", str(config), "actor", "list", "--json"]) == 0
     assert '"bob' not in capsys.readouterr().out
+
+
+def test_an_empty_database_path_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"storage\.database"):
+        load_config(write(tmp_path, '[storage]\ndatabase = ""\n'))
+
+
+def test_a_database_file_that_is_not_sqlite_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a config whose database names a file that is not SQLite (a careless copy)
+    (tmp_path / "notes.txt").write_text("not a database " * 100, encoding="utf-8")
+    config = write(tmp_path, '[storage]\ndatabase = "notes.txt"\n')
+    # When the CLI opens it / Then it says so (exit 1) instead of a sqlite3 traceback
+    assert main(["--config", str(config), "init"]) == 1
+    assert "cannot use database" in capsys.readouterr().err
