@@ -67,13 +67,16 @@ async def webfinger(request: web.Request) -> web.StreamResponse:
     actor_id = urls.actor(name)
     subject_name = instance_username(config.base_url) if row.kind == "instance" else name
     profile = urls.about if row.kind == "instance" else urls.profile(name)
+    links = [
+        {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": profile},
+        {"rel": "self", "type": "application/activity+json", "href": actor_id},
+    ]
+    # RFC 7033 §4.3: `rel` (repeatable) narrows the links, and only the links.
+    wanted = request.query.getall("rel", [])
     jrd: dict[str, Any] = {
         "subject": f"acct:{subject_name}@{config.instance.domain}",
         "aliases": [actor_id, profile],
-        "links": [
-            {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": profile},
-            {"rel": "self", "type": "application/activity+json", "href": actor_id},
-        ],
+        "links": [link for link in links if not wanted or link["rel"] in wanted],
     }
     return json_response(jrd, content_type=JRD)
 

@@ -115,3 +115,26 @@ async def test_every_actor_loops_back_through_webfinger(client: TestClient) -> N
         jrd = await response.json(content_type=None)
         assert jrd["subject"] == resource
         assert [link["href"] for link in jrd["links"] if link["rel"] == "self"] == [doc["id"]]
+
+
+@pytest.mark.parametrize(
+    ("rels", "expected"),
+    [
+        ([], ["http://webfinger.net/rel/profile-page", "self"]),
+        (["self"], ["self"]),
+        (
+            ["self", "http://webfinger.net/rel/profile-page"],
+            ["http://webfinger.net/rel/profile-page", "self"],
+        ),
+        (["http://ostatus.org/schema/1.0/subscribe"], []),
+    ],
+)
+async def test_rel_narrows_the_links_only(
+    client: TestClient, rels: list[str], expected: list[str]
+) -> None:
+    # Given a WebFinger query with `rel` parameters (RFC 7033 §4.3)
+    params = [("resource", "acct:alice@social.example"), *(("rel", r) for r in rels)]
+    jrd = await (await client.get(WF, params=params)).json(content_type=None)
+    # Then only those links are listed, while subject and aliases stay
+    assert [link["rel"] for link in jrd["links"]] == expected
+    assert jrd["subject"] == "acct:alice@social.example" and len(jrd["aliases"]) == 2
