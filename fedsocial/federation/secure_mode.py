@@ -25,7 +25,7 @@ from fedsocial.crypto.http_request import HttpRequestParts
 from fedsocial.crypto.verify import VerifiedSignature
 from fedsocial.errors import Forbidden, SignatureError
 from fedsocial.federation.setup import key_resolver
-from fedsocial.web.negotiation import wants_html
+from fedsocial.web.negotiation import HTML_ONLY, wants_html
 
 log = logging.getLogger("fedsocial.federation.secure_mode")
 
@@ -76,7 +76,9 @@ async def secure_mode_middleware(request: web.Request, handler: Handler) -> web.
     if request.method not in ("GET", "HEAD") or is_open_path(request.path):
         return await handler(request)
     secure = request.app[appkeys.CONFIG].instance.secure_mode
-    if secure and wants_html(request):
+    if secure and wants_html(request) and not _is_signed(request):
+        # A browser: HTML pages are open, and activity_response refuses it any JSON.
+        request[HTML_ONLY] = True
         return await handler(request)
     if not _is_signed(request):
         if secure:

@@ -7,10 +7,15 @@ from typing import Any
 
 from aiohttp import web
 
+from fedsocial.errors import SignatureError
+
 AS_PROFILE = "https://www.w3.org/ns/activitystreams"
 ACTIVITY_JSON = "application/activity+json"
 LD_JSON = "application/ld+json"
 LD_JSON_AS = f'{LD_JSON}; profile="{AS_PROFILE}"'
+# Set by secure mode on an unsigned request it let through only because it prefers HTML: such a
+# request may get a page, never the ActivityStreams JSON that secure mode guards.
+HTML_ONLY = web.RequestKey("html_only", bool)
 
 
 def _media_ranges(accept: str) -> list[tuple[str, float, str]]:
@@ -57,7 +62,13 @@ def activity_content_type(request: web.Request) -> str:
 def activity_response(
     request: web.Request, document: dict[str, Any], *, status: int = 200
 ) -> web.Response:
-    """Answer an ActivityStreams document with the negotiated JSON content type."""
+    """Answer an ActivityStreams document with the negotiated JSON content type.
+
+    Raises SignatureError for a request secure mode let in unsigned only as a browser's (a
+    route without an HTML form would otherwise serve its JSON to anyone asking for HTML).
+    """
+    if request.get(HTML_ONLY):
+        raise SignatureError("missing", "secure mode: this document is served to signed requests")
     response = web.Response(
         body=json.dumps(document, ensure_ascii=False).encode(),
         status=status,
