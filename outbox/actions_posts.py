@@ -19,7 +19,8 @@ from outbox.compose import NoteDraft
 from outbox.text import ResolvedMention, extract_mentions
 
 # A BCP 47 language tag's shape (``en``, ``pt-BR``, ``zh-Hant-TW``); Mastodon drops others.
-_LANGUAGE_RE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+# At most 35 characters, the length RFC 5646 §4.4.1 asks every implementation to accept.
+_LANGUAGE_RE = re.compile(r"(?=.{2,35}\Z)[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
 
 MAX_TEXT_CHARS: Final = 100_000
 """The longest text (or content warning) a post may have, in characters. Far above Mastodon's

@@ -84,6 +84,7 @@ async def test_post_with_text_or_ids_that_are_not_unicode_is_refused(
         NoteDraft(text="a \x00 b"),
         NoteDraft(text="ok", content_warning="\udcff"),
         NoteDraft(text="ok", in_reply_to="https://x.example/\udcff"),
+        NoteDraft(text="ok", language="en" + "-abc" * 100_000),
     ):
         # When she posts it
         with pytest.raises(ValidationError):
