@@ -173,9 +173,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
             access_log=None,
             reuse_port=args.workers > 1 or None,
         )
+    except OSError as exc:
+        if not _is_listen_error(exc):
+            raise
+        # The port is taken or the address is not ours: the user's to fix, not a traceback.
+        print(f"fedsocial: error: cannot listen on {host}:{port}: {exc}", file=sys.stderr)
+        return 1
     finally:
         extra.stop()
     return 0
+
+
+def _is_listen_error(exc: OSError) -> bool:
+    """True for the errors of binding a listening socket (address in use or not ours, no
+    permission for the port, a host name that does not resolve)."""
+    import errno
+    import socket
+
+    listen_errors = (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES)
+    return isinstance(exc, socket.gaierror) or exc.errno in listen_errors
 
 
 def _watching(extra: ExtraProcesses) -> Callable[[web.Application], AsyncIterator[None]]:

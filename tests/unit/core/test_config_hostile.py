@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,21 @@ def test_a_database_file_that_is_not_sqlite_is_a_clear_error(
     # When the CLI opens it / Then it says so (exit 1) instead of a sqlite3 traceback
     assert main(["--config", str(config), "init"]) == 1
     assert "cannot use database" in capsys.readouterr().err
+
+
+def test_serve_on_a_port_in_use_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given a port some other program already listens on
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = write(
+            tmp_path,
+            f'[instance]\ndomain = "127.0.0.1:{port}"\n[server]\nport = {port}\n'
+            '[storage]\ndatabase = "t.sqlite3"\n',
+        )
+        # When `fedsocial serve` starts on it
+        code = main(["--config", str(config), "serve"])
+    # Then it ends with a message naming the address (exit 1), not an OSError traceback
+    assert code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
