@@ -10,6 +10,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
+from urllib.parse import urlsplit
 
 from fedsocial.errors import ConfigError
 
@@ -170,6 +171,13 @@ def _validate(config: Config) -> None:
         raise ConfigError(
             f"{src}: instance.domain: must be a lowercase host[:port], got {domain!r}"
         )
+    for entry in config.moderation.blocked_domains:
+        # A wildcard or a typo would block nothing, silently: refuse it here instead.
+        if not _DOMAIN_RE.fullmatch(_blocked_host(entry)):
+            hint = ""
+            if entry.startswith("*"):
+                hint = " (write the domain: its subdomains are blocked with it)"
+            raise ConfigError(f"{src}: moderation.blocked_domains: {entry!r} is not a domain{hint}")
     if not config.storage.database.strip():
         raise ConfigError(f"{src}: storage.database: must name a file (or ':memory:')")
     if not 0 < config.server.port < 65536:
@@ -185,6 +193,17 @@ def _validate(config: Config) -> None:
     # TOML has nan and inf: neither is a timeout (nan would pass a `<= 0` check).
     if not 0 < config.federation.request_timeout < math.inf:
         raise ConfigError(f"{src}: federation.request_timeout: must be a positive number")
+
+
+def _blocked_host(entry: str) -> str:
+    """The host a block list entry names, as domain blocks read it (a URL gives its host)."""
+    text = entry.strip().lower()
+    if "://" in text:
+        try:
+            text = urlsplit(text).hostname or ""
+        except ValueError:
+            return ""
+    return text.rstrip(".")
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:

@@ -160,3 +160,21 @@ def test_serve_on_a_port_in_use_says_so(tmp_path: Path, capsys: pytest.CaptureFi
     # Then it ends with a message naming the address (exit 1), not an OSError traceback
     assert code == 1
     assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "entry", ["*.evil.example", "", "evil example", "evil.example/path", "https://[zz"]
+)
+def test_a_blocked_domain_that_would_block_nothing_is_refused(tmp_path: Path, entry: str) -> None:
+    # Given a block list entry that matches no host (a wildcard, as other servers' lists have)
+    path = write(tmp_path, f'[moderation]\nblocked_domains = ["ok.example", "{entry}"]\n')
+    # Then the config is refused, naming the key and the entry, rather than silently not blocking
+    with pytest.raises(ConfigError, match=r"moderation\.blocked_domains") as info:
+        load_config(path)
+    assert repr(entry) in info.value.message
+
+
+def test_usual_blocked_domains_load(tmp_path: Path) -> None:
+    entries = '["Evil.Example", "evil.example.", "https://evil.example/", "10.0.0.1"]'
+    config = load_config(write(tmp_path, f"[moderation]\nblocked_domains = {entries}\n"))
+    assert len(config.moderation.blocked_domains) == 4
