@@ -173,7 +173,7 @@ def _validate(config: Config) -> None:
         )
     for entry in config.moderation.blocked_domains:
         # A wildcard or a typo would block nothing, silently: refuse it here instead.
-        if not _DOMAIN_RE.fullmatch(_blocked_host(entry)):
+        if not is_domain(_blocked_host(entry)):
             hint = ""
             if entry.startswith("*"):
                 hint = " (write the domain: its subdomains are blocked with it)"
@@ -193,6 +193,12 @@ def _validate(config: Config) -> None:
     # TOML has nan and inf: neither is a timeout (nan would pass a `<= 0` check).
     if not 0 < config.federation.request_timeout < math.inf:
         raise ConfigError(f"{src}: federation.request_timeout: must be a positive number")
+
+
+def is_domain(text: str) -> bool:
+    """True when `text` is a lowercase host, optionally with a port (no wildcard, path or
+    space): what a domain block or our own domain must be to match anything."""
+    return _DOMAIN_RE.fullmatch(text) is not None
 
 
 def _blocked_host(entry: str) -> str:

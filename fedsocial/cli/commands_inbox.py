@@ -226,6 +226,7 @@ async def cmd_token_revoke(args: argparse.Namespace) -> int:
 
 async def cmd_domain(args: argparse.Namespace) -> int:
     """`fedsocial domain block|unblock|list`."""
+    from fedsocial.config import is_domain
     from fedsocial.federation.domain_blocks import normalise_domain
     from fedsocial.storage import domain_blocks
 
@@ -236,8 +237,9 @@ async def cmd_domain(args: argparse.Namespace) -> int:
                 print(f"{domain}\t(config)" if domain in configured else domain)
             return 0
         host = normalise_domain(args.host)
-        if not host:
-            raise ValidationError(f"not a host: {args.host!r}")
+        if not is_domain(host):
+            # '*.evil.example' would be stored and block nothing: the domain covers subdomains.
+            raise ValidationError(f"not a host: {args.host!r} (subdomains are blocked with it)")
         if args.action == "block":
             done = await domain_blocks.add(ctx.db, host, now=ctx.clock.now())
             print(f"blocked {host}" if done else f"{host} was already blocked")

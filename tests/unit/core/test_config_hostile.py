@@ -178,3 +178,17 @@ def test_usual_blocked_domains_load(tmp_path: Path) -> None:
     entries = '["Evil.Example", "evil.example.", "https://evil.example/", "10.0.0.1"]'
     config = load_config(write(tmp_path, f"[moderation]\nblocked_domains = {entries}\n"))
     assert len(config.moderation.blocked_domains) == 4
+
+
+@pytest.mark.parametrize("host", ["*.evil.example", "evil example", "evil.example/x"])
+def test_domain_block_command_refuses_what_would_block_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], host: str
+) -> None:
+    # Given a database / When an admin blocks a wildcard or a typo
+    config = write(tmp_path, '[storage]\ndatabase = "t.sqlite3"\n')
+    assert main(["--config", str(config), "init"]) == 0
+    code = main(["--config", str(config), "domain", "block", host])
+    # Then it is refused (exit 2) and nothing is listed as blocked
+    assert code == 2 and "not a host" in capsys.readouterr().err
+    assert main(["--config", str(config), "domain", "list"]) == 0
+    assert capsys.readouterr().out == ""
