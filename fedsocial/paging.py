@@ -7,6 +7,7 @@ from typing import Any
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 DEFAULT_PAGE_SIZE = 20
+MAX_PAGE = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +32,12 @@ def parse_page(value: str | None, *, size: int = DEFAULT_PAGE_SIZE) -> PageReque
         return PageRequest(None, size)
     if value == "true":
         return PageRequest(1, size)
-    if not value.isdigit() or int(value) < 1 or int(value) > 1_000_000:
-        raise ValueError(f"page must be a positive integer, got {value!r}")
-    return PageRequest(int(value), size)
+    # ASCII digits only: str.isdigit() also takes '²' (which int() refuses) and other scripts'
+    # digits; the length bound keeps int() away from huge strings.
+    number = int(value) if value.isascii() and value.isdigit() and len(value) <= 7 else 0
+    if not 1 <= number <= MAX_PAGE:
+        raise ValueError(f"page must be an integer from 1 to {MAX_PAGE}, got {value!r}")
+    return PageRequest(number, size)
 
 
 def collection_document(collection_id: str, *, total: int) -> dict[str, Any]:
