@@ -175,6 +175,15 @@ def upsert_statements(obj: ObjectRow, *, now: float) -> list[Statement]:
     ]
 
 
+def merge_document_statement(object_id: str, changes: dict[str, Any]) -> Statement:
+    """Set top-level fields of a live object's document in place, keeping its dates and making
+    no edit history: for a poll's new counts, which are not an edit. `changes` holds no None."""
+    return Statement(
+        "UPDATE objects SET document = json_patch(document, ?) WHERE id = ? AND deleted_at IS NULL",
+        (json.dumps(changes, ensure_ascii=False), object_id),
+    )
+
+
 def tombstone_statements(object_id: str, *, deleted_at: float) -> list[Statement]:
     """`tombstone` as statements (nothing happens to an unknown or already deleted object)."""
     return [

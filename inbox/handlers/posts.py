@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from fedsocial.activity_json import as_list
 from fedsocial.errors import ValidationError
 from fedsocial.storage import objects
+from fedsocial.storage.objects import ObjectRow
 from inbox.context import Effects, Outcome, Received, Services
 from inbox.handlers.common import embedded, object_id, require_same_origin
 from inbox.incoming_objects import object_row
@@ -29,6 +31,38 @@ async def _the_object(services: Services, activity: Received) -> dict[str, Any]:
         if obj.get("id") != ident:
             raise ValidationError(f"fetching {ident} gave a document with another id")
     return obj
+
+
+# What a poll's Update may change without being an edit (Mastodon's implicit update).
+_POLL_OPTIONS = ("oneOf", "anyOf")
+_POLL_STATE = ("votersCount", "closed", "endTime")
+
+
+def _option_names(value: Any) -> list[Any]:
+    return [item.get("name") for item in as_list(value) if isinstance(item, dict)]
+
+
+def _poll_counts(stored: ObjectRow, new: ObjectRow) -> dict[str, Any]:
+    """The new counts (and end) of a poll whose Update is no newer edit, as Mastodon reads them
+    when `updated` did not move; nothing when it is not a poll or its options changed."""
+    if stored.type != "Question" or new.type != "Question":
+        return {}
+    changes: dict[str, Any] = {}
+    for key in _POLL_OPTIONS:
+        old_options, new_options = stored.document.get(key), new.document.get(key)
+        if _option_names(old_options) != _option_names(new_options):
+            return {}  # a changed poll without a newer `updated` is not believed
+        if isinstance(new_options, list):
+            changes[key] = new_options
+    for key in _POLL_STATE:
+        if new.document.get(key) is not None:
+            changes[key] = new.document[key]
+    return changes
+
+
+def _version(row: ObjectRow) -> float:
+    """When this version was written, as `objects.upsert_statements` compares them."""
+    return row.updated or row.published or 0.0
 
 
 def _check_author(activity: Received, author: str | None) -> None:
@@ -50,7 +84,8 @@ async def on_create(services: Services, activity: Received, effects: Effects) ->
 
 
 async def on_update(services: Services, activity: Received, effects: Effects) -> Outcome:
-    """Replace a stored post by a newer version (the old one goes to the edit history)."""
+    """Replace a stored post by a newer version (the old one goes to the edit history); an
+    Update of a poll that is no newer version still refreshes its counts, as Mastodon does."""
     obj = await _the_object(services, activity)
     row = object_row(obj, sanitizer=services.sanitizer, urls=services.urls)
     _check_author(activity, row.attributed_to)
@@ -59,7 +94,11 @@ async def on_update(services: Services, activity: Received, effects: Effects) ->
         return Outcome.APPLIED  # an edit of something we never saw: nothing to replace
     if stored.attributed_to != activity.actor:
         raise ValidationError(f"{activity.actor} cannot update {row.id} of {stored.attributed_to}")
-    effects.extend(objects.upsert_statements(row, now=services.clock.now()))
+    if _version(row) > _version(stored):
+        effects.extend(objects.upsert_statements(row, now=services.clock.now()))
+    elif counts := _poll_counts(stored, row):
+        # Not an edit: Mastodon sends a poll's new counts without moving `updated`.
+        effects.add(objects.merge_document_statement(row.id, counts))
     await forward_reply(services, activity, in_reply_to=row.in_reply_to)
     return Outcome.APPLIED
 
