@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fedsocial.activity_json import get_id, same_origin
+from fedsocial.activity_json import first_str, get_id, same_origin
 from fedsocial.errors import ValidationError
 from fedsocial.storage import notifications, objects, shares, timeline
 from inbox.context import Effects, Outcome, Received, Services
@@ -19,6 +19,15 @@ from inbox.incoming_objects import object_row
 from inbox.local_audience import local_user_name, refuse_if_author_blocks
 from inbox.router import Router
 from outbox.addressing import visibility_of
+
+# Activities a group (Lemmy, FEP-1b12) announces besides Create: a boost of none of them is a
+# post to show, and the inner activity is not the group's to vouch for.
+_OTHER_ACTIVITIES = frozenset(
+    {
+        "Accept", "Add", "Announce", "Block", "Delete", "Dislike", "EmojiReact", "Flag",
+        "Follow", "Like", "Lock", "Move", "Reject", "Remove", "Undo", "Update",
+    }
+)  # fmt: skip
 
 # What Mastodon lets anyone boost (`Status#distributable?`); other posts only their author.
 _BOOSTABLE = frozenset({"public", "unlisted"})
@@ -31,7 +40,18 @@ def _check_boostable(ident: str, *, author: str | None, visibility: str, actor: 
         raise ValidationError(f"{actor} cannot boost the {visibility} post {ident} of {author}")
 
 
-async def _announced(services: Services, activity: Received, ident: str) -> dict[str, Any] | None:
+def boosted(announce: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
+    """The id of the post an Announce boosts, and the post when it is embedded. A group's
+    Announce of a member's Create (Lemmy, FEP-1b12) boosts the Create's object."""
+    obj = announce.get("object")
+    if isinstance(obj, dict) and first_str(obj.get("type")) == "Create":
+        obj = obj.get("object")
+    return get_id(obj), obj if isinstance(obj, dict) else None
+
+
+async def _announced(
+    services: Services, activity: Received, ident: str, obj: dict[str, Any] | None
+) -> dict[str, Any] | None:
     """The announced object to store, or None when we already have it (then checked to be
     boostable by this actor)."""
     stored = await objects.get(services.db, ident)
@@ -40,7 +60,6 @@ async def _announced(services: Services, activity: Received, ident: str) -> dict
             ident, author=stored.attributed_to, visibility=stored.visibility, actor=activity.actor
         )
         return None
-    obj = embedded(activity)
     if obj is not None and same_origin(ident, activity.actor):
         return obj
     fetched = await services.http_client.fetch_json(ident)
@@ -50,11 +69,18 @@ async def _announced(services: Services, activity: Received, ident: str) -> dict
 
 
 async def on_announce(services: Services, activity: Received, effects: Effects) -> Outcome:
-    """Record a boost, storing the boosted post first when it is new to us."""
-    ident = object_id(activity)
+    """Record a boost, storing the boosted post first when it is new to us. A group's boost
+    of another activity than a Create (a vote, an edit, a removal) is not supported."""
+    object_id(activity)  # refuses an Announce of nothing
+    inner = embedded(activity)
+    if inner is not None and first_str(inner.get("type")) in _OTHER_ACTIVITIES:
+        return Outcome.UNSUPPORTED
+    ident, embedded_post = boosted(activity.document)
+    if ident is None:
+        raise ValidationError(f"the Create announced by {activity.activity_id} has no object")
     author = await refuse_if_author_blocks(services, ident, activity.actor)
     now = services.clock.now()
-    obj = await _announced(services, activity, ident)
+    obj = await _announced(services, activity, ident, embedded_post)
     if obj is not None:
         row = object_row(obj, sanitizer=services.sanitizer, urls=services.urls)
         if row.attributed_to is None or not same_origin(row.id, row.attributed_to):
@@ -94,13 +120,13 @@ async def on_undo_announce(services: Services, activity: Received, effects: Effe
     undone_actor_matches(activity)
     undone = object_id(activity)
     inner = embedded(activity)
-    boosted = get_id(inner.get("object")) if inner is not None else None
-    if boosted is None:
-        boosted = await shares.object_of(services.db, undone)
+    post = boosted(inner)[0] if inner is not None else None
+    if post is None:
+        post = await shares.object_of(services.db, undone)
     effects.add(shares.remove_by_activity(activity.actor, undone))
-    if boosted is not None:
-        effects.add(shares.remove_by_object(activity.actor, boosted))
-        effects.add(timeline.remove_boost(activity.actor, boosted))
+    if post is not None:
+        effects.add(shares.remove_by_object(activity.actor, post))
+        effects.add(timeline.remove_boost(activity.actor, post))
     effects.add(notifications.remove_for_activity(undone, from_actor=activity.actor))
     return Outcome.APPLIED
 

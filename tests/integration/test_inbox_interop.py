@@ -1,0 +1,114 @@
+"""Inbox interoperability: real shapes from Mastodon, Lemmy, PeerTube, Misskey, Pleroma and
+GoToSocial, received from a signed loopback peer and applied the way Mastodon applies them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from fedsocial.storage import follows, inbox_queue, objects, shares, timeline
+from tests.conftest import StartInstance
+from tests.fixtures.inbox.peer import AS_PUBLIC, Peer, PeerActor, load_payload
+from tests.harness import Instance, drain
+
+
+@pytest.fixture
+async def alpha(start_instance: StartInstance) -> Instance:
+    instance = await start_instance("alpha")
+    await instance.add_actor("alice")
+    return instance
+
+
+def payload(name: str, actor: PeerActor, **values: str) -> Any:
+    base = actor.id.rsplit("/users/", 1)[0]
+    return load_payload(name, actor=actor.id, base=base, **{"n": "1", "uuid": "u1", **values})
+
+
+async def deliver(peer: Peer, actor: PeerActor, alpha: Instance, activity: Any) -> str:
+    status, body = await peer.post(actor, f"{alpha.base}/inbox", activity)
+    assert status == 202, body
+    await drain(alpha)
+    stored = await inbox_queue.get(alpha.db, activity["id"])
+    assert stored is not None
+    return f"{stored.state}: {stored.last_error}" if stored.last_error else stored.state
+
+
+async def follow(alpha: Instance, name: str, remote: str) -> None:
+    await follows.upsert(
+        alpha.db, alpha.actor_id(name), remote, activity_id=None, state="accepted", now=0
+    )
+
+
+async def test_mastodon_poll_update_without_updated_refreshes_the_counts(
+    alpha: Instance, peer: Peer
+) -> None:
+    # Given bob's Mastodon poll, stored with no votes
+    bob = peer.add_actor("bob")
+    assert await deliver(peer, bob, alpha, payload("mastodon_create_question", bob)) == "applied"
+    # When Mastodon sends the new counts (an Update{Question} with no `updated`: not an edit)
+    counts = payload("mastodon_update_question", bob, voters="3", tea="2", coffee="1")
+    assert await deliver(peer, bob, alpha, counts) == "applied"
+    # Then the stored poll shows them, and no edit history is made of it
+    stored = await objects.get(alpha.db, f"{bob.id}/statuses/1")
+    assert stored is not None and stored.document["votersCount"] == 3
+    assert [o["replies"]["totalItems"] for o in stored.document["oneOf"]] == [2, 1]
+    assert await objects.edits(alpha.db, stored.id) == []
+
+
+async def test_lemmy_group_announce_of_a_create_boosts_the_page(
+    alpha: Instance, peer: Peer
+) -> None:
+    # Given alice follows a Lemmy community (a Group), and a member posts a link Page there
+    group = peer.add_actor("main")
+    member = peer.add_actor("carol")
+    await follow(alpha, "alice", group.id)
+    announce = payload("lemmy_announce_create_page", member, group=group.id)
+    # When the group announces the member's Create (FEP-1b12)
+    assert await deliver(peer, group, alpha, announce) == "applied"
+    # Then the Page is stored as the member's post and reaches alice's timeline as a boost
+    page_id = announce["object"]["object"]["id"]
+    stored = await objects.get(alpha.db, page_id)
+    assert stored is not None and stored.type == "Page" and stored.attributed_to == member.id
+    assert [(e.object_id, e.boosted_by) for e in await timeline.list_for(alpha.db, "alice")] == [
+        (page_id, group.id)
+    ]
+    assert await shares.count_shares(alpha.db, page_id) == 1
+    # When the group undoes that announce (embedding it whole)
+    undo = {
+        "id": f"{announce['id']}/undo",
+        "type": "Undo",
+        "actor": group.id,
+        "to": [AS_PUBLIC],
+        "object": announce,
+    }
+    assert await deliver(peer, group, alpha, undo) == "applied"
+    # Then the boost leaves alice's timeline
+    assert await timeline.list_for(alpha.db, "alice") == []
+    assert await shares.count_shares(alpha.db, page_id) == 0
+
+
+async def test_lemmy_group_announce_of_a_vote_is_unsupported_not_fetched(
+    alpha: Instance, peer: Peer
+) -> None:
+    # Given a Lemmy community that announces a member's Like of a post (FEP-1b12)
+    group = peer.add_actor("main")
+    member = peer.add_actor("carol")
+    like = {
+        "id": peer.url("/activities/like/1"),
+        "type": "Like",
+        "actor": member.id,
+        "object": peer.url("/post/404"),
+        "audience": group.id,
+    }
+    announce = {
+        "id": peer.url("/activities/announce/like-1"),
+        "type": "Announce",
+        "actor": group.id,
+        "to": [AS_PUBLIC],
+        "cc": [f"{group.id}/followers"],
+        "object": like,
+    }
+    # When it arrives, Then it is settled as unsupported (no post stored, no retry)
+    assert await deliver(peer, group, alpha, announce) == "unsupported"
+    assert await objects.get(alpha.db, like["id"]) is None
