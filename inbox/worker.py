@@ -16,8 +16,11 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import dataclass
+from typing import Any
 
-from fedsocial.errors import FedsocialError, JsonLdError, ValidationError
+from fedsocial.activity_json import as_list
+from fedsocial.errors import ContextNotAllowed, FedsocialError, JsonLdError, ValidationError
+from fedsocial.jsonld.loader import is_known_context
 from fedsocial.jsonld.normalise import normalise
 from fedsocial.storage import inbox_queue
 from fedsocial.storage.inbox_queue import IncomingActivity
@@ -50,6 +53,20 @@ class Retry:
     error: str
 
 
+def _readable(document: dict[str, Any]) -> dict[str, Any]:
+    """The document in the shape handlers read. A context URL we do not ship (Funkwhale's
+    `https://funkwhale.audio/ns` on every activity, a server's own schema) is left out and the
+    rest read as written, as Mastodon reads plain JSON; only what it alone defines is lost."""
+    try:
+        return normalise(document)
+    except ContextNotAllowed:
+        context = document.get("@context")
+        kept = [c for c in as_list(context) if not (isinstance(c, str) and not is_known_context(c))]
+        if len(kept) == len(as_list(context)):
+            raise  # refused for a context nested deeper: nothing to leave out here
+        return normalise({**document, "@context": kept})
+
+
 def _received(row: IncomingActivity) -> Received:
     return Received(
         seq=row.seq,
@@ -58,7 +75,7 @@ def _received(row: IncomingActivity) -> Received:
         actor=row.actor,
         signer=row.signer,
         inbox=row.inbox,
-        document=normalise(row.document),
+        document=_readable(row.document),
         received_at=row.received_at,
     )
 

@@ -112,3 +112,27 @@ async def test_lemmy_group_announce_of_a_vote_is_unsupported_not_fetched(
     # When it arrives, Then it is settled as unsupported (no post stored, no retry)
     assert await deliver(peer, group, alpha, announce) == "unsupported"
     assert await objects.get(alpha.db, like["id"]) is None
+
+
+async def test_funkwhale_follow_with_its_own_context_is_accepted(
+    alpha: Instance, peer: Peer
+) -> None:
+    # Given a Funkwhale actor, whose every activity names Funkwhale's context (which we do not
+    # ship and never fetch)
+    bob = peer.add_actor("bob")
+    follow_activity = {
+        "@context": [
+            "https://www.w3.org/ns/activitystreams",
+            "https://w3id.org/security/v1",
+            {},
+            "https://funkwhale.audio/ns",
+        ],
+        "type": "Follow",
+        "id": peer.url("/federation/follows/3f1c"),
+        "actor": bob.id,
+        "object": alpha.actor_id("alice"),
+    }
+    # When it follows alice, Then the follow is applied as Mastodon would read it (the unknown
+    # context's own terms are ignored, the ActivityStreams ones read as written)
+    assert await deliver(peer, bob, alpha, follow_activity) == "applied"
+    assert await follows.get_state(alpha.db, bob.id, alpha.actor_id("alice")) == "accepted"
