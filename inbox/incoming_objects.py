@@ -23,15 +23,22 @@ STATUS_TYPES = frozenset({"Note", "Article", "Page", "Question"})
 ACTOR_TYPES = frozenset({"Person", "Service", "Group", "Application", "Organization"})
 
 
-def attributed_actor(obj: dict[str, Any]) -> str | None:
-    """The actor an object is attributed to (the first actor when `attributedTo` is a list)."""
+def attributed_actor(obj: dict[str, Any], *, prefer: str | None = None) -> str | None:
+    """The actor an object is attributed to: `prefer` (the sender) when `attributedTo` names it
+    among others (PeerTube and Mobilizon also name a channel or group), else the first actor.
+    An embedded item counts unless its `type` says it is no actor."""
+    found: list[str] = []
     for item in as_list(obj.get("attributedTo")):
-        if isinstance(item, dict) and first_str(item.get("type")) not in ACTOR_TYPES:
-            continue
+        if isinstance(item, dict):
+            kind = first_str(item.get("type"))
+            if kind is not None and kind not in ACTOR_TYPES:
+                continue
         ident = get_id(item)
         if ident is not None:
-            return ident
-    return None
+            if ident == prefer:
+                return ident
+            found.append(ident)
+    return found[0] if found else None
 
 
 def _timestamp(value: Any) -> float | None:
@@ -59,8 +66,11 @@ def sanitised_document(obj: dict[str, Any], sanitizer: HtmlSanitizer) -> dict[st
     return doc
 
 
-def object_row(obj: dict[str, Any], *, sanitizer: HtmlSanitizer, urls: Urls) -> ObjectRow:
-    """The row to store for a received object; raise ValidationError when it has no id/type."""
+def object_row(
+    obj: dict[str, Any], *, sanitizer: HtmlSanitizer, urls: Urls, sender: str | None = None
+) -> ObjectRow:
+    """The row to store for a received object; raise ValidationError when it has no id/type.
+    Its author is `sender` when `attributedTo` names it (see :func:`attributed_actor`)."""
     object_id = get_id(obj)
     object_type = first_str(obj.get("type"))
     if object_id is None or object_type is None:
@@ -70,7 +80,7 @@ def object_row(obj: dict[str, Any], *, sanitizer: HtmlSanitizer, urls: Urls) -> 
     return ObjectRow(
         id=object_id,
         type=object_type,
-        attributed_to=attributed_actor(obj),
+        attributed_to=attributed_actor(obj, prefer=sender),
         local=urls.is_local(object_id),
         visibility=visibility_of(obj).value,
         in_reply_to=get_id(obj.get("inReplyTo")),

@@ -73,7 +73,7 @@ def _check_author(activity: Received, author: str | None) -> None:
 async def on_create(services: Services, activity: Received, effects: Effects) -> Outcome:
     """Store a new post, sanitised, and show it to the local actors it concerns."""
     obj = await _the_object(services, activity)
-    row = object_row(obj, sanitizer=services.sanitizer, urls=services.urls)
+    row = object_row(obj, sanitizer=services.sanitizer, urls=services.urls, sender=activity.actor)
     _check_author(activity, row.attributed_to)
     if services.early_deletes.deleted(row.id, now=services.clock.now()):
         return Outcome.APPLIED  # its Delete came first: shown to nobody
@@ -87,7 +87,7 @@ async def on_update(services: Services, activity: Received, effects: Effects) ->
     """Replace a stored post by a newer version (the old one goes to the edit history); an
     Update of a poll that is no newer version still refreshes its counts, as Mastodon does."""
     obj = await _the_object(services, activity)
-    row = object_row(obj, sanitizer=services.sanitizer, urls=services.urls)
+    row = object_row(obj, sanitizer=services.sanitizer, urls=services.urls, sender=activity.actor)
     _check_author(activity, row.attributed_to)
     stored = await objects.get(services.db, row.id)
     if stored is None:

@@ -136,3 +136,25 @@ async def test_funkwhale_follow_with_its_own_context_is_accepted(
     # context's own terms are ignored, the ActivityStreams ones read as written)
     assert await deliver(peer, bob, alpha, follow_activity) == "applied"
     assert await follows.get_state(alpha.db, bob.id, alpha.actor_id("alice")) == "accepted"
+
+
+@pytest.mark.parametrize(
+    "attributed_to",
+    [
+        pytest.param(lambda bob, group: [{"type": "Group", "id": group}, bob], id="group-first"),
+        pytest.param(lambda bob, group: {"id": bob}, id="object-without-type"),
+    ],
+)
+async def test_create_attributed_to_the_sender_among_others_is_the_senders(
+    alpha: Instance, peer: Peer, attributed_to: Any
+) -> None:
+    # Given a PeerTube-like Video whose attributedTo names a channel (Group) besides its
+    # uploader, or names the uploader by an object without a type
+    bob = peer.add_actor("bob")
+    create = payload("mastodon_create_note", bob, local=alpha.actor_id("alice"))
+    create["object"]["type"] = "Video"
+    create["object"]["attributedTo"] = attributed_to(bob.id, peer.url("/video-channels/cooking"))
+    # When the uploader's Create arrives, Then it is stored as the uploader's
+    assert await deliver(peer, bob, alpha, create) == "applied"
+    stored = await objects.get(alpha.db, create["object"]["id"])
+    assert stored is not None and stored.attributed_to == bob.id
