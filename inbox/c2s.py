@@ -12,8 +12,10 @@ from aiohttp import web
 
 from fedsocial import appkeys
 from fedsocial.paging import PageRequest
+from fedsocial.sanitize import HtmlSanitizer
 from fedsocial.storage import inbox_queue, tokens
 from fedsocial.web.collections import collection_response
+from inbox.incoming_objects import sanitised_document
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="fedsocial"'}
 
@@ -26,6 +28,18 @@ def bearer_token(request: web.Request) -> str | None:
     return token.strip()
 
 
+def _shown(activity: dict[str, Any], sanitizer: HtmlSanitizer) -> dict[str, Any]:
+    """A received activity as its owner reads it: its HTML, and that of the object it embeds
+    (and of a Create a group's Announce embeds), sanitised as the stored posts are."""
+    shown = sanitised_document(activity, sanitizer)
+    inner = shown.get("object")
+    if isinstance(inner, dict):
+        shown["object"] = inner = sanitised_document(inner, sanitizer)
+        if isinstance(inner.get("object"), dict):
+            inner["object"] = sanitised_document(inner["object"], sanitizer)
+    return shown
+
+
 async def inbox_collection(request: web.Request) -> web.StreamResponse:
     """GET /users/{name}/inbox: what the actor received, for the actor's own token only."""
     name = request.match_info["name"]
@@ -35,11 +49,12 @@ async def inbox_collection(request: web.Request) -> web.StreamResponse:
     if owner is None or owner != name:
         raise web.HTTPUnauthorized(reason="Unauthorized", headers=_CHALLENGE)
 
+    sanitizer = HtmlSanitizer()
+
     async def items(page: PageRequest) -> list[Any]:
         listed = await inbox_queue.list_items(db, name, limit=page.size, offset=page.offset)
-        for item in listed:
-            item.pop("@context", None)  # the page's context covers them
-        return listed
+        # Stored as received (hostile HTML included); the page's context covers them.
+        return [_shown(item, sanitizer) for item in listed]
 
     response = await collection_response(
         request,

@@ -3,11 +3,13 @@ GoToSocial, received from a signed loopback peer and applied the way Mastodon ap
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import aiohttp
 import pytest
 
-from fedsocial.storage import follows, inbox_queue, objects, shares, timeline
+from fedsocial.storage import follows, inbox_queue, objects, shares, timeline, tokens
 from tests.conftest import StartInstance
 from tests.fixtures.inbox.peer import AS_PUBLIC, Peer, PeerActor, load_payload
 from tests.harness import Instance, drain
@@ -158,3 +160,27 @@ async def test_create_attributed_to_the_sender_among_others_is_the_senders(
     assert await deliver(peer, bob, alpha, create) == "applied"
     stored = await objects.get(alpha.db, create["object"]["id"])
     assert stored is not None and stored.attributed_to == bob.id
+
+
+async def test_c2s_inbox_serves_received_html_sanitised(alpha: Instance, peer: Peer) -> None:
+    # Given a Mastodon note with a script and an onerror image, delivered to alice
+    bob = peer.add_actor("bob")
+    create = payload("mastodon_create_note", bob, local=alpha.actor_id("alice"))
+    status, _ = await peer.post(bob, f"{alpha.base}/users/alice/inbox", create)
+    assert status == 202
+    await drain(alpha)
+    token = await tokens.create(alpha.db, "alice", now=0)
+    # When alice reads her inbox as a C2S client
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(
+            f"{alpha.base}/users/alice/inbox?page=1",
+            headers={"Authorization": f"Bearer {token}"},
+        ) as response,
+    ):
+        page = await response.json(content_type=None)
+    # Then the Create is there with its note's HTML sanitised, as it was stored
+    [item] = page["orderedItems"]
+    assert item["id"] == create["id"] and "hello" in item["object"]["content"]
+    served = json.dumps(item)
+    assert "<script" not in served and "onerror" not in served
