@@ -55,6 +55,9 @@ async def _announced(
     """The announced object to store, or None when we already have it (then checked to be
     boostable by this actor)."""
     stored = await objects.get(services.db, ident)
+    if stored is not None and stored.deleted:
+        # Mastodon finds nothing to boost either: the boost would show a Tombstone.
+        raise ValidationError(f"the announced {ident} was deleted")
     if stored is not None:
         _check_boostable(
             ident, author=stored.attributed_to, visibility=stored.visibility, actor=activity.actor

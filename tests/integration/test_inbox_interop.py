@@ -184,3 +184,27 @@ async def test_c2s_inbox_serves_received_html_sanitised(alpha: Instance, peer: P
     assert item["id"] == create["id"] and "hello" in item["object"]["content"]
     served = json.dumps(item)
     assert "<script" not in served and "onerror" not in served
+
+
+@pytest.mark.parametrize("create_first", [True, False], ids=["deleted", "deleted-before-seen"])
+async def test_boost_of_a_deleted_post_is_rejected(
+    alpha: Instance, peer: Peer, create_first: bool
+) -> None:
+    # Given bob's post, deleted (after we stored it, or before we ever saw it), and alice
+    # following carol
+    bob, carol = peer.add_actor("bob"), peer.add_actor("carol")
+    await follow(alpha, "alice", carol.id)
+    create = payload("mastodon_create_note", bob, local=alpha.actor_id("alice"))
+    post = create["object"]["id"]
+    if create_first:
+        assert await deliver(peer, bob, alpha, create) == "applied"
+    peer.serve(create["object"])
+    delete = payload("mastodon_delete_note", bob)
+    assert await deliver(peer, bob, alpha, delete) == "applied"
+    # When carol boosts it
+    announce = payload("mastodon_announce", carol, object=post, author=bob.id)
+    state = await deliver(peer, carol, alpha, announce)
+    # Then the boost is rejected as of a deleted post: no Tombstone on alice's timeline
+    assert state == f"rejected: invalid: the announced {post} was deleted"
+    assert await timeline.list_for(alpha.db, "alice") == []
+    assert await shares.count_shares(alpha.db, post) == 0
