@@ -1,11 +1,12 @@
-"""Inbox layer: posts deleted before we saw them (a Delete that overtook its Create).
+"""Inbox layer: posts deleted before we saw them (a Delete that overtook its Create), or lately.
 
 Mastodon remembers such a Delete for six hours, so that the Create, when it comes, is dropped
 instead of bringing the post back. So do we: in the database (a Tombstone row, see
 `objects.tombstone_unknown_statement`, which survives a restart) and here, in memory, so that
 each Create is checked against a dict rather than with a database read (a read per Create cost
-the inbox benchmark about a fifth of its apply speed). Older memories are dropped, in memory as
-they expire and in the database when the inbox starts.
+the inbox benchmark about a fifth of its apply speed). Posts we had and saw deleted are
+remembered here too (in memory only), so that their Create, coming again, does not show them.
+Older memories are dropped, in memory as they expire and in the database when the inbox starts.
 """
 
 from __future__ import annotations
@@ -31,13 +32,13 @@ class EarlyDeletes:
         return cls(await objects.early_tombstones(db, since=since))
 
     def add(self, object_id: str, *, at: float) -> None:
-        """Remember that `object_id` was deleted at `at` before we had it."""
+        """Remember that `object_id` was deleted at `at` (before we had it, or after)."""
         self._deleted.pop(object_id, None)
         self._deleted[object_id] = at
         self._forget(now=at)
 
     def deleted(self, object_id: str, *, now: float) -> bool:
-        """True when `object_id` was deleted before it arrived, less than REMEMBER_SECONDS ago."""
+        """True when `object_id` was deleted less than REMEMBER_SECONDS ago (see `add`)."""
         at = self._deleted.get(object_id)
         return at is not None and now - at < REMEMBER_SECONDS
 

@@ -39,7 +39,10 @@ async def on_delete(services: Services, activity: Received, effects: Effects) ->
         return Outcome.APPLIED  # already gone
     if stored.attributed_to != activity.actor:
         raise ValidationError(f"{activity.actor} cannot delete {target} of {stored.attributed_to}")
-    effects.extend(objects.tombstone_statements(target, deleted_at=services.clock.now()))
+    now = services.clock.now()
+    effects.extend(objects.tombstone_statements(target, deleted_at=now))
+    # A Create of it that comes again (a retry, a relay, a forward) must not show it again.
+    services.early_deletes.add(target, at=now)
     await forward_reply(services, activity, in_reply_to=stored.in_reply_to)
     return Outcome.APPLIED
 

@@ -9,7 +9,15 @@ from typing import Any
 import aiohttp
 import pytest
 
-from fedsocial.storage import follows, inbox_queue, objects, shares, timeline, tokens
+from fedsocial.storage import (
+    follows,
+    inbox_queue,
+    notifications,
+    objects,
+    shares,
+    timeline,
+    tokens,
+)
 from tests.conftest import StartInstance
 from tests.fixtures.inbox.peer import AS_PUBLIC, Peer, PeerActor, load_payload
 from tests.harness import Instance, drain
@@ -208,3 +216,23 @@ async def test_boost_of_a_deleted_post_is_rejected(
     assert state == f"rejected: invalid: the announced {post} was deleted"
     assert await timeline.list_for(alpha.db, "alice") == []
     assert await shares.count_shares(alpha.db, post) == 0
+
+
+async def test_create_coming_again_after_its_delete_shows_nothing(
+    alpha: Instance, peer: Peer
+) -> None:
+    # Given bob's post mentioning alice, stored, then deleted
+    bob = peer.add_actor("bob")
+    await follow(alpha, "alice", bob.id)
+    create = payload("mastodon_create_note", bob, local=alpha.actor_id("alice"))
+    assert await deliver(peer, bob, alpha, create) == "applied"
+    assert await deliver(peer, bob, alpha, payload("mastodon_delete_note", bob)) == "applied"
+    mentions = await notifications.list_for(alpha.db, "alice")
+    # When its Create comes again under another activity id (a retry, a relay)
+    again = {**create, "id": f"{create['id']}/again"}
+    assert await deliver(peer, bob, alpha, again) == "applied"
+    # Then the post stays deleted: no Tombstone on the timeline, no new notification
+    assert await timeline.list_for(alpha.db, "alice") == []
+    assert await notifications.list_for(alpha.db, "alice") == mentions
+    stored = await objects.get(alpha.db, create["object"]["id"])
+    assert stored is not None and stored.deleted
