@@ -236,3 +236,44 @@ async def test_create_coming_again_after_its_delete_shows_nothing(
     assert await notifications.list_for(alpha.db, "alice") == mentions
     stored = await objects.get(alpha.db, create["object"]["id"])
     assert stored is not None and stored.deleted
+
+
+async def test_single_values_compacted_public_and_odd_dates_are_read(
+    alpha: Instance, peer: Peer
+) -> None:
+    # Given a note whose properties come in the forms AS2 allows but Mastodon never writes:
+    # `to` a single compacted "as:Public", `cc` a string, `attributedTo` and `inReplyTo` as
+    # objects, `tag` a single Mention object, no `content` but a `contentMap`, `published`
+    # with nanoseconds and a +05:30 offset, `sensitive` as a string
+    bob = peer.add_actor("bob")
+    alice = alpha.actor_id("alice")
+    note = {
+        "id": f"{bob.id}/statuses/7",
+        "type": "Note",
+        "attributedTo": {"type": "Person", "id": bob.id},
+        "to": "as:Public",
+        "cc": f"{bob.id}/followers",
+        "inReplyTo": {"type": "Note", "id": "https://elsewhere.example/notes/1"},
+        "tag": {"type": "Mention", "href": alice, "name": "@alice"},
+        "contentMap": {"de": "<p>hallo<script>x()</script></p>"},
+        "published": "2024-05-01T12:00:00.123456789+05:30",
+        "sensitive": "true",
+    }
+    create = {
+        "@context": ["https://www.w3.org/ns/activitystreams", {"sensitive": "as:sensitive"}],
+        "id": f"{bob.id}/statuses/7/activity",
+        "type": "Create",
+        "actor": bob.id,
+        "to": "as:Public",
+        "object": note,
+    }
+    # When it arrives
+    assert await deliver(peer, bob, alpha, create) == "applied"
+    # Then it is a public reply by bob, published at 06:30 UTC, its HTML sanitised, and alice
+    # is told of the mention
+    stored = await objects.get(alpha.db, note["id"])
+    assert stored is not None and stored.visibility == "public"
+    assert stored.attributed_to == bob.id and stored.in_reply_to == note["inReplyTo"]["id"]
+    assert stored.published is not None and int(stored.published) == 1714545000
+    assert stored.document["contentMap"] == {"de": "<p>hallo</p>"}
+    assert [n.kind for n in await notifications.list_for(alpha.db, "alice")] == ["mention"]
