@@ -100,10 +100,17 @@ _TAG_RE: Final = re.compile(r"<(/?)([a-z0-9]+)([^>]*)>")
 _TAG_START_RE: Final = re.compile(r"</?[A-Za-z]")
 # Tag-like runs for the linear fallback; "[^<>]" keeps every match attempt short.
 _ANY_TAG_RE: Final = re.compile(r"<[^<>]*>")
-# A start tag up to its end, or up to where the next one starts (an unclosed tag costs the same).
-_OPEN_TAG_RE: Final = re.compile(r"<[A-Za-z][^<>]*")
+# A start or end tag as the HTML tokenizer reads it: name, then attributes whose values may be
+# quoted (a quoted ">" or "<" does not end the tag) or glued to the previous one, up to a ">"
+# outside a value or the end of the input. It cannot fail once "<x" matched, so it is linear.
+_OPEN_TAG_RE: Final = re.compile(
+    r"</?[A-Za-z][^\t\n\f\r />]*"
+    r"(?:[\t\n\f\r /]*(?:[^\t\n\f\r />][^\t\n\f\r />=]*"
+    r"""(?:[\t\n\f\r ]*=[\t\n\f\r ]*(?:"[^"]*"?|'[^']*'?|[^\t\n\f\r >]*))?)?)*"""
+)
 # Where an attribute name may start in a tag: after a separator, or straight after a quote.
-_ATTRIBUTE_START_RE: Final = re.compile(r"""[\t\n\f\r /"']+[^\t\n\f\r />"'=]""")
+# (A lookbehind: a leading "[…]+" would rescan every long run of separators, quadratically.)
+_ATTRIBUTE_START_RE: Final = re.compile(r"""(?<=[\t\n\f\r /"'])[^\t\n\f\r />"'=]""")
 _BLANK_LINES_RE: Final = re.compile(r"[ \t]*\n(?:[ \t]*\n)+[ \t]*")
 _ATTR_RE: Final = re.compile(r'([a-z-]+)="([^"]*)"')
 _ATTR_ORDER: Final[dict[str, int]] = {

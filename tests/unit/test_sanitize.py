@@ -258,6 +258,11 @@ def test_only_mastodons_attributes_survive(sanitizer: HtmlSanitizer) -> None:
         "<span " + " ".join(f'a{i}="1"' for i in range(80_000)) + ">x</span>",
         "<b/" + "/".join(f"a{i}" for i in range(80_000)),
         "<b " + "".join(f'a{i}="1"' for i in range(80_000)) + ">x",
+        # quoted "<" and ">" do not end the tag for the tokenizer, nor for the check
+        "<b " + " ".join(f'a{i} q="<"' if i % 500 == 0 else f"a{i}" for i in range(60_000)),
+        "<b " + " ".join(f"a{i} q='>'" if i % 500 == 0 else f"a{i}" for i in range(60_000)),
+        '<b a"x b="y>z" ' + " ".join(f"a{i}" for i in range(60_000)) + ">x",
+        "</b " + " ".join(f"a{i}" for i in range(80_000)) + ">x",
     ],
 )
 def test_a_tag_with_many_attributes_stays_fast(sanitizer: HtmlSanitizer, html: str) -> None:
@@ -270,6 +275,18 @@ def test_a_tag_with_many_attributes_stays_fast(sanitizer: HtmlSanitizer, html: s
     # Then both stay fast, and what is left is escaped text in one paragraph, no markup
     assert time.perf_counter() - start < 0.5
     assert out.count("<") == 2
+
+
+@pytest.mark.parametrize("html", ["<b " + "'" * 1_000_000, "<b " + ' "' * 500_000])
+def test_long_runs_of_quotes_in_a_tag_stay_fast(sanitizer: HtmlSanitizer, html: str) -> None:
+    # Given a tag holding a megabyte of quotes and spaces (the attribute count once rescanned
+    # every run of them: quadratic)
+    start = time.perf_counter()
+    # When it is sanitised and turned into plain text
+    sanitizer.sanitize(html)
+    plain_text(html)
+    # Then both stay fast
+    assert time.perf_counter() - start < 1.5
 
 
 def test_a_few_hundred_attributes_are_still_sanitised_normally(sanitizer: HtmlSanitizer) -> None:
