@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import re
@@ -30,6 +31,12 @@ MAX_ACTIVITY_BYTES: Final = 1024 * 1024 - 64 * 1024
 """The largest Create or Update of a note we send, as stored (UTF-8 JSON). Inboxes refuse bodies
 over 1 MiB (ours too, DESIGN.md §3) with a final 413, so a larger post would reach nobody; the
 rest is room for ``@context`` and a proof."""
+
+
+MAX_MENTIONS: Final = 100
+"""The most distinct accounts one post may mention: each costs a WebFinger lookup."""
+
+_LOOKUPS_AT_ONCE: Final = 16
 
 
 def check_text(text: str, *, what: str = "the text of a post") -> None:
@@ -185,27 +192,41 @@ class PostActions(ActionBase):
     # --- relationships --------------------------------------------------------------------
 
     async def resolve_mentions(self, text: str) -> tuple[ResolvedMention, ...]:
-        """Resolve each `@user` / `@user@host` in `text`; unknown ones are left out."""
-        found: list[ResolvedMention] = []
-        domain = self.urls.base.split("://", 1)[1]
-        for handle in extract_mentions(text):
-            user, _, host = handle.partition("@")
-            try:
-                if not host or host.lower() == domain:
-                    local = await self.local_actors.get(user.lower())
-                    if local is None or local.is_instance:
-                        continue
-                    actor_id = self.urls.actor(local.name)
-                    found.append(ResolvedMention(handle, actor_id, self.urls.profile(local.name)))
-                    continue
-                remote = await self.remote_actors.by_handle(f"@{handle}")
-            except FedsocialError:
-                continue  # an unknown account stays plain text, as on Mastodon
-            url = getattr(remote, "url", None)
-            found.append(
-                ResolvedMention(handle, remote.id, url if isinstance(url, str) else remote.id)
+        """Resolve each `@user` / `@user@host` in `text`, in order; unknown ones are left out.
+
+        Lookups run concurrently (a few at a time), so hosts that are down cost about one
+        timeout, not one per mention. Raises ValidationError for more than `MAX_MENTIONS`
+        distinct handles, before any lookup.
+        """
+        handles = extract_mentions(text)
+        if len(handles) > MAX_MENTIONS:
+            raise ValidationError(
+                f"a post can mention at most {MAX_MENTIONS} accounts, this one names {len(handles)}"
             )
-        return tuple(found)
+        gate = asyncio.Semaphore(_LOOKUPS_AT_ONCE)
+
+        async def resolve(handle: str) -> ResolvedMention | None:
+            async with gate:
+                return await self._resolve_mention(handle)
+
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(resolve(handle)) for handle in handles]
+        return tuple(found for task in tasks if (found := task.result()) is not None)
+
+    async def _resolve_mention(self, handle: str) -> ResolvedMention | None:
+        user, _, host = handle.partition("@")
+        try:
+            if not host or host.lower() == self.urls.base.split("://", 1)[1]:
+                local = await self.local_actors.get(user.lower())
+                if local is None or local.is_instance:
+                    return None
+                actor_id = self.urls.actor(local.name)
+                return ResolvedMention(handle, actor_id, self.urls.profile(local.name))
+            remote = await self.remote_actors.by_handle(f"@{handle}")
+        except FedsocialError:
+            return None  # an unknown account stays plain text, as on Mastodon
+        url = getattr(remote, "url", None)
+        return ResolvedMention(handle, remote.id, url if isinstance(url, str) else remote.id)
 
     async def _mention_replied_author(self, draft: NoteDraft, *, actor_id: str) -> NoteDraft:
         """Add the replied-to author to the draft's mentions (a Mention tag, not only cc).

@@ -3,22 +3,24 @@ message), nothing stored or queued, never a 500 or a post that no server would a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from actors.state import local_actors
 from fedsocial.activity_json import AS_PUBLIC
 from fedsocial.errors import NotFound, ValidationError
 from fedsocial.storage import objects, tokens
-from outbox.actions_posts import MAX_TEXT_CHARS
+from outbox.actions_posts import MAX_MENTIONS, MAX_TEXT_CHARS
 from outbox.compose import NoteDraft
 from outbox.service import outbox_of
 from tests.conftest import StartInstance
 from tests.fixtures.inbox.peer import Peer
-from tests.harness import Instance, drain
+from tests.harness import Instance, drain, serve_on_loopback
 
 
 async def _stored(instance: Instance) -> tuple[int, int, int]:
@@ -235,3 +237,44 @@ async def test_c2s_html_paragraphs_stay_paragraphs(start_instance: StartInstance
     # Then the note keeps both paragraphs (they were merged into one with a <br />)
     html = await alpha.db.fetchval("SELECT document FROM objects WHERE type = 'Note'")
     assert json.loads(str(html))["content"] == "<p>one<br />two</p><p>three &lt;b&gt;</p>"
+
+
+async def test_mentions_on_a_host_that_never_answers_cost_one_timeout(
+    start_instance: StartInstance,
+) -> None:
+    # Given a host whose WebFinger accepts and never answers, and a 0.5 s request timeout
+    release = asyncio.Event()
+
+    async def webfinger(request: web.Request) -> web.StreamResponse:
+        await release.wait()
+        return web.Response(status=404)
+
+    app = web.Application()
+    app.router.add_get("/.well-known/webfinger", webfinger)
+    runner, port = await serve_on_loopback(app)
+    try:
+        alpha = await start_instance("alpha", federation={"request_timeout": 0.5})
+        await alpha.add_actor("amy")
+        assert alpha.app is not None
+        amy = await local_actors(alpha.app).require("amy")
+        outbox = outbox_of(alpha.app)
+        text = " ".join(f"@u{i}@127.0.0.1:{port}" for i in range(12))
+        # When amy posts mentioning twelve accounts there
+        started = time.perf_counter()
+        note = await outbox.post(amy, NoteDraft(text=text))
+        # Then the post goes out with the mentions as text, after about one timeout (the
+        # lookups ran one after another: twelve timeouts)
+        assert time.perf_counter() - started < 3.0
+        row = await objects.get(alpha.db, note)
+        assert row is not None and row.document["tag"] == []
+        # And a post naming more accounts than allowed is refused before any lookup
+        many = " ".join(f"@u{i}@127.0.0.1:{port}" for i in range(MAX_MENTIONS + 1))
+        before = await _stored(alpha)
+        with pytest.raises(ValidationError):
+            await outbox.post(amy, NoteDraft(text=many))
+        with pytest.raises(ValidationError):
+            await outbox.edit(amy, note, many)
+        assert await _stored(alpha) == before
+    finally:
+        release.set()
+        await runner.cleanup()
