@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -18,6 +19,7 @@ from fedsocial.storage import objects, tokens
 from outbox.actions_posts import MAX_MENTIONS, MAX_TEXT_CHARS
 from outbox.compose import NoteDraft
 from outbox.service import outbox_of
+from tests.cli_helpers import run_cli, write_cli_config
 from tests.conftest import StartInstance
 from tests.fixtures.inbox.peer import Peer
 from tests.harness import Instance, drain, serve_on_loopback
@@ -278,3 +280,23 @@ async def test_mentions_on_a_host_that_never_answers_cost_one_timeout(
     finally:
         release.set()
         await runner.cleanup()
+
+
+async def test_cli_post_of_hostile_text_is_a_clear_error(
+    start_instance: StartInstance, tmp_path: Path
+) -> None:
+    # Given amy on alpha and a CLI config pointing at its database
+    alpha = await start_instance("alpha")
+    await alpha.add_actor("amy")
+    config = str(write_cli_config(alpha, tmp_path))
+    before = await _stored(alpha)
+    for text, expected in [
+        ("y" * (MAX_TEXT_CHARS + 10), "characters long"),
+        ("bad \udcff byte", "not valid Unicode"),  # what argv makes of a byte that is not UTF-8
+    ]:
+        # When she posts it with `fedsocial post`
+        code, out, err = await run_cli("--config", config, "post", "amy", text)
+        # Then the command fails with the reason, not a traceback, and nothing is stored
+        assert code != 0, out
+        assert expected in err and "Traceback" not in err, err
+    assert await _stored(alpha) == before
