@@ -10,6 +10,8 @@ from fedsocial.storage.statements import Statement
 KINDS = frozenset(
     {"follow", "follow_request", "like", "boost", "mention", "reply", "reaction", "move"}
 )
+# Kinds about a post itself: one notification per post and actor.
+ONCE_PER_OBJECT = frozenset({"mention", "reply"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,15 +35,30 @@ def add(
     activity_id: str,
     now: float,
 ) -> Statement:
-    """Notify a local actor (only if it exists and was not already notified of this)."""
+    """Notify a local actor (only if it exists and was not already notified of this).
+
+    Nothing is said about a deleted object, and a post mentions or answers an actor once,
+    whatever activity brought it (a Create that comes again under another id notifies nobody).
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
-    return Statement(
+    sql = (
         "INSERT OR IGNORE INTO notifications (actor_name, kind, from_actor, object_id,"
         " activity_id, created_at) SELECT ?,?,?,?,?,?"
-        " WHERE EXISTS (SELECT 1 FROM local_actors WHERE name = ? AND kind = 'user')",
-        (actor_name, kind, from_actor, object_id, activity_id, now, actor_name),
+        " WHERE EXISTS (SELECT 1 FROM local_actors WHERE name = ? AND kind = 'user')"
     )
+    params: tuple[object, ...] = (actor_name, kind, from_actor, object_id, activity_id, now)
+    params += (actor_name,)
+    if object_id is not None:
+        sql += " AND NOT EXISTS (SELECT 1 FROM objects WHERE id = ? AND deleted_at IS NOT NULL)"
+        params += (object_id,)
+    if object_id is not None and kind in ONCE_PER_OBJECT:
+        sql += (
+            " AND NOT EXISTS (SELECT 1 FROM notifications"
+            " WHERE object_id = ? AND actor_name = ? AND kind = ?)"
+        )
+        params += (object_id, actor_name, kind)
+    return Statement(sql, params)
 
 
 def remove_for_activity(activity_id: str, *, from_actor: str) -> Statement:

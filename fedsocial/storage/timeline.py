@@ -12,6 +12,10 @@ from fedsocial.storage.statements import Statement
 _INSERT = (
     "INSERT OR IGNORE INTO timeline (actor_name, object_id, boosted_by, activity_id, created_at)"
 )
+# A timeline never shows a deleted object: a Create that comes again after its post was deleted
+# (a relay, a retry under a new id) must not put the Tombstone back on timelines. An object we
+# have not stored (a remote post a local actor boosts) may be listed.
+_NOT_DELETED = " AND NOT EXISTS (SELECT 1 FROM objects WHERE id = ? AND deleted_at IS NOT NULL)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,16 +39,19 @@ def add(
     now: float,
     unless_listed: bool = False,
 ) -> Statement:
-    """Put an object on one local actor's timeline (if that actor exists).
+    """Put an object that is not deleted on one local actor's timeline (if that actor exists).
 
     With `unless_listed`, nothing is added when the timeline already has a line for the object
     (the post itself or a boost of it): a boost then does not show the same post twice.
     """
     sql = (
         f"{_INSERT} SELECT ?,?,?,?,? WHERE EXISTS"
-        " (SELECT 1 FROM local_actors WHERE name = ? AND kind = 'user')"
+        f" (SELECT 1 FROM local_actors WHERE name = ? AND kind = 'user'){_NOT_DELETED}"
     )
-    params: tuple[object, ...] = (actor_name, object_id, boosted_by, activity_id, now, actor_name)
+    params: tuple[object, ...] = (
+        *(actor_name, object_id, boosted_by, activity_id, now, actor_name),
+        object_id,
+    )
     if unless_listed:
         sql += " AND NOT EXISTS (SELECT 1 FROM timeline WHERE actor_name = ? AND object_id = ?)"
         params += (actor_name, object_id)
@@ -60,13 +67,13 @@ def add_for_followers(
     activity_id: str,
     now: float,
 ) -> Statement:
-    """Put an object on the timeline of every local actor following `author`.
+    """Put an object that is not deleted on the timeline of every local actor following `author`.
 
     Local followers are those whose id starts with `local_actor_prefix` (``base/users/``).
     """
     return Statement(
         f"{_INSERT} SELECT substr(follower, ?), ?, ?, ?, ? FROM follows"
-        " WHERE followee = ? AND state = 'accepted' AND substr(follower, 1, ?) = ?",
+        f" WHERE followee = ? AND state = 'accepted' AND substr(follower, 1, ?) = ?{_NOT_DELETED}",
         (
             len(local_actor_prefix) + 1,
             object_id,
@@ -76,6 +83,7 @@ def add_for_followers(
             author,
             len(local_actor_prefix),
             local_actor_prefix,
+            object_id,
         ),
     )
 

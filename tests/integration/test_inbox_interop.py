@@ -238,6 +238,45 @@ async def test_create_coming_again_after_its_delete_shows_nothing(
     assert stored is not None and stored.deleted
 
 
+async def test_create_coming_again_after_a_restart_does_not_show_the_deleted_post(
+    alpha: Instance, peer: Peer
+) -> None:
+    # Given bob's post mentioning alice, who follows him, stored and then deleted, and a restart
+    # since (the in-memory list of recent deletes is gone; the stored post is a deleted row)
+    bob = peer.add_actor("bob")
+    await follow(alpha, "alice", bob.id)
+    create = payload("mastodon_create_note", bob, local=alpha.actor_id("alice"))
+    assert await deliver(peer, bob, alpha, create) == "applied"
+    assert await deliver(peer, bob, alpha, payload("mastodon_delete_note", bob)) == "applied"
+    mentions = await notifications.list_for(alpha.db, "alice")
+    await alpha.stop()
+    await alpha.start()
+    # When its Create comes again under another activity id
+    again = {**create, "id": f"{create['id']}/again"}
+    assert await deliver(peer, bob, alpha, again) == "applied"
+    # Then no Tombstone is put on alice's timeline, she is not notified again, and the post
+    # stays deleted
+    assert await timeline.list_for(alpha.db, "alice") == []
+    assert await notifications.list_for(alpha.db, "alice") == mentions
+    stored = await objects.get(alpha.db, create["object"]["id"])
+    assert stored is not None and stored.deleted
+
+
+async def test_create_of_a_live_post_coming_again_notifies_once(
+    alpha: Instance, peer: Peer
+) -> None:
+    # Given bob's post mentioning alice, received
+    bob = peer.add_actor("bob")
+    create = payload("mastodon_create_note", bob, local=alpha.actor_id("alice"))
+    assert await deliver(peer, bob, alpha, create) == "applied"
+    # When its Create comes again under another activity id (a relay, a retry)
+    again = {**create, "id": f"{create['id']}/again"}
+    assert await deliver(peer, bob, alpha, again) == "applied"
+    # Then alice has one mention of it, as on Mastodon (which keeps the status it has)
+    kinds = [(n.kind, n.object_id) for n in await notifications.list_for(alpha.db, "alice")]
+    assert kinds == [("mention", create["object"]["id"])]
+
+
 async def test_single_values_compacted_public_and_odd_dates_are_read(
     alpha: Instance, peer: Peer
 ) -> None:
