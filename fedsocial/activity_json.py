@@ -150,3 +150,17 @@ def holds_lone_surrogate(document: Any, *, raw: str | bytes) -> bool:
     except UnicodeEncodeError:
         return True
     return False
+
+
+def check_sendable_text(value: str, *, what: str) -> None:
+    """Raise ValidationError unless `value` can be stored and sent: no NUL (Mastodon cannot
+    store it, so the text would be lost there) and no lone surrogate (not Unicode: what a
+    command line makes of bytes that are not UTF-8; it can be neither stored nor signed)."""
+    if "\x00" in value:
+        raise ValidationError(f"{what} cannot contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationError(
+            f"{what} is not valid Unicode (a lone surrogate: bytes that were not UTF-8?)"
+        ) from exc

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from actors.local import LocalActor
-from fedsocial.activity_json import AS_PUBLIC, get_ids, unique
+from fedsocial.activity_json import AS_PUBLIC, check_sendable_text, get_ids, unique
 from fedsocial.clock import iso
 from fedsocial.errors import FedsocialError, ValidationError
 from outbox import compose
@@ -47,12 +47,7 @@ def check_text(text: str, *, what: str = "the text of a post") -> None:
         raise ValidationError(
             f"{what} is {len(text)} characters long, more than the {MAX_TEXT_CHARS} allowed"
         )
-    if "\x00" in text:
-        raise ValidationError(f"{what} cannot contain NUL characters")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValidationError(f"{what} is not valid Unicode (it holds a lone surrogate)") from exc
+    check_sendable_text(text, what=what)
 
 
 def check_draft(draft: NoteDraft) -> None:

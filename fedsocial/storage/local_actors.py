@@ -6,7 +6,8 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
-from fedsocial.errors import Conflict, ValidationError
+from fedsocial.activity_json import check_sendable_text
+from fedsocial.errors import Conflict
 from fedsocial.storage.database import Database, Row
 
 
@@ -50,17 +51,8 @@ def _from_row(row: Row) -> LocalActorRow:
 
 
 def _check_text(field: str, value: str | None) -> None:
-    """Refuse profile text that cannot be stored or sent: a lone surrogate (what a command line
-    makes of bytes that are not UTF-8; SQLite cannot encode it) or NUL (Mastodon cannot store
-    it)."""
-    if value is None:
-        return
-    if "\x00" in value:
-        raise ValidationError(f"{field} must not contain NUL")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValidationError(f"{field} is not valid text (not UTF-8?)") from exc
+    if value is not None:
+        check_sendable_text(value, what=field)
 
 
 async def insert(db: Database, actor: LocalActorRow) -> None:
