@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from fedsocial.crypto.algorithms import default_algorithm, sign_bytes
 from fedsocial.crypto.digests import digest_header
-from fedsocial.crypto.http_request import HttpRequestParts
+from fedsocial.crypto.http_request import HttpRequestParts, wire_bytes
 from fedsocial.crypto.keys import PrivateKey
 from fedsocial.crypto.signature_input import SignatureInput
 from fedsocial.errors import SignatureError
@@ -209,22 +210,26 @@ def parse_cavage(parts: HttpRequestParts) -> SignatureInput:
             raise SignatureError("invalid", f"{pseudo} cannot be signed with {algorithm}")
         if pseudo in names and value is None:
             raise SignatureError("invalid", f"{pseudo} is signed but its parameter is missing")
-    date = _request_date(parts, needed=not (is_hs2019 and created is not None))
+    # Only parameters the signature covers may set its window: an unsigned created or expires
+    # can be added or changed by whoever replays the request.
+    created = created if is_hs2019 and CREATED in names else None
+    expires = expires if EXPIRES in names else None
+    date = _request_date(parts, needed=created is None)
     text, missing = signing_string(parts, names, created=created_raw, expires=expires_raw)
     fallback = None
     if REQUEST_TARGET in names and parts.query:
         fallback_text, _ = signing_string(
             parts, names, created=created_raw, expires=expires_raw, include_query=False
         )
-        fallback = fallback_text.encode("utf-8")
+        fallback = wire_bytes(fallback_text)
     return SignatureInput(
         scheme="cavage",
         key_id=key_id,
         algorithm=algorithm,
         components=names,
-        signing_string=text.encode("utf-8"),
+        signing_string=wire_bytes(text),
         signature=signature,
-        created=created if is_hs2019 else None,
+        created=created,
         expires=expires,
         date=date,
         missing_headers=missing,
@@ -267,9 +272,13 @@ def _number(value: str | None, name: str) -> float | None:
     if value is None:
         return None
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         raise SignatureError("invalid", f"{name} parameter is not a number") from None
+    if not math.isfinite(number):
+        # nan compares false with every instant: it would make a signature valid forever.
+        raise SignatureError("invalid", f"{name} parameter is not a finite number")
+    return number
 
 
 def _request_date(parts: HttpRequestParts, *, needed: bool) -> float | None:

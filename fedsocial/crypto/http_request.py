@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import TypeVar, overload
 from urllib.parse import SplitResult, urlsplit
 
+from fedsocial.errors import SignatureError
+
 _T = TypeVar("_T")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # Obsolete line folding inside a value is replaced by one space (RFC 9112 §5.2).
@@ -141,6 +143,19 @@ class HttpRequestParts:
         """The origin-form request target: path plus "?query" when there is a query."""
         path, query = self._split.path or "/", self._split.query
         return f"{path}?{query}" if query else path
+
+
+def wire_bytes(text: str) -> bytes:
+    """Encode a signing string as the bytes the sender signed.
+
+    Header bytes that are not UTF-8 reach us as surrogate escapes (aiohttp decodes them so), and
+    go back to their original bytes here. Raises ``SignatureError("invalid")`` for text that
+    cannot have come off the wire.
+    """
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError as exc:
+        raise SignatureError("invalid", "a signed value is not encodable text") from exc
 
 
 def parse_raw_request(text: bytes, *, scheme: str = "https") -> HttpRequestParts:

@@ -14,7 +14,7 @@ from http_sfv.item import InnerList, Item
 
 from fedsocial.crypto.algorithms import SUPPORTED, default_algorithm, key_fits, sign_bytes
 from fedsocial.crypto.digests import content_digest_header
-from fedsocial.crypto.http_request import HttpRequestParts
+from fedsocial.crypto.http_request import HttpRequestParts, wire_bytes
 from fedsocial.crypto.keys import PrivateKey
 from fedsocial.crypto.signature_input import SignatureInput
 from fedsocial.errors import SignatureError
@@ -80,7 +80,7 @@ def signature_base(
         names.append(name)
         lines.append(f"{member}: {value or ''}")
     lines.append(f'"@signature-params": {covered}')
-    return "\n".join(lines).encode("utf-8"), tuple(names), tuple(missing)
+    return wire_bytes("\n".join(lines)), tuple(names), tuple(missing)
 
 
 def sign_rfc9421(

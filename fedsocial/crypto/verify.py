@@ -13,7 +13,8 @@ Under ``Policy.MASTODON`` (the default) the checks and their order mirror Mastod
    ``(request-target)`` or ``digest``, ``host`` on GET and ``digest`` on POST; RFC 9421 needs the
    ``created`` parameter, ``@method``, ``@target-uri`` and ``content-digest`` on POST;
 5. a covered Digest / Content-Digest has a sha-256 digest, it (and any sha-512 one) matches the
-   body, and a non-empty body is covered by one, else ``bad_digest``;
+   body, and a non-empty body is covered by one, else ``bad_digest``; a covered Host names this
+   server (the request URL's authority, default port or not), else ``invalid``;
 6. every covered header is present in the request, else ``missing_header``;
 7. the signature itself, else ``invalid`` (cavage retries without the query string in
    ``(request-target)``, as Mastodon does).
@@ -134,6 +135,7 @@ def verify_signature(
     if policy is Policy.MASTODON:
         _check_coverage(parts, sig)
     _check_digests(parts, sig, policy=policy)
+    _check_host(parts, sig)
     if sig.missing_headers:
         absent = ", ".join(sig.missing_headers)
         raise SignatureError("missing_header", f"signed header(s) absent from request: {absent}")
@@ -236,6 +238,30 @@ def _check_coverage(parts: HttpRequestParts, sig: SignatureInput) -> None:
     for ok, what in rules:
         if not ok:
             raise SignatureError("missing_header", f"Mastodon requires {what} to be signed")
+
+
+def _check_host(parts: HttpRequestParts, sig: SignatureInput) -> None:
+    # A signed Host names the server the request was meant for. The request reached us, so a
+    # Host of another server means a request signed for it is being replayed here (Mastodon's
+    # Rails refuses foreign Host headers before any signature check).
+    value = parts.header("host") if "host" in sig.components else None
+    if value is None:
+        return
+    if _normal_authority(value, parts.scheme) != parts.authority:
+        raise SignatureError(
+            "invalid", f"the signed Host {value!r} is not this server ({parts.authority})"
+        )
+
+
+def _normal_authority(host: str, scheme: str) -> str:
+    """``host[:port]`` in lowercase, without the scheme's default port."""
+    host = host.strip().lower()
+    name, sep, port = host.rpartition(":")
+    if sep and port.isdigit():
+        default = {"http": "80", "https": "443"}.get(scheme)
+        if port.lstrip("0") == default:
+            return name
+    return host
 
 
 def _check_digests(parts: HttpRequestParts, sig: SignatureInput, *, policy: Policy) -> None:

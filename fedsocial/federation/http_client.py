@@ -29,7 +29,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver
 from yarl import URL
 
-from fedsocial.activity_json import holds_lone_surrogate
+from fedsocial.activity_json import holds_lone_surrogate, same_origin
 from fedsocial.clock import Clock
 from fedsocial.config import Config
 from fedsocial.crypto.cavage import format_http_date, sign_cavage
@@ -153,12 +153,14 @@ class HttpClient:
     async def fetch_json(self, url: str, *, key: SigningKey | None = None) -> dict[str, Any]:
         """GET an ActivityStreams document, signed by ``key`` or the instance actor.
 
-        Returns the JSON object. Raises ``Gone`` (410), ``NotFound`` (404), ``FetchError`` with
-        the status for other failures, non-JSON answers (lone surrogates included), bodies over
-        1 MiB, and ``BlockedAddress`` for refused destinations.
+        Returns the JSON object. Raises ``Gone`` (410, unless another origin answered it after a
+        redirect: only a server says its own things are gone), ``NotFound`` (404), ``FetchError``
+        with the status for other failures, non-JSON answers (lone surrogates included), bodies
+        over 1 MiB, a document from another origin (after a redirect) whose id is not on that
+        origin, and ``BlockedAddress`` for refused destinations.
         """
         response = await self.get(url, key=key, accept=ACCEPT_ACTIVITY)
-        if response.status == 410:
+        if response.status == 410 and same_origin(response.url, url):
             raise Gone(f"{url} is gone (410)")
         if response.status == 404:
             raise NotFound(f"{url} was not found (404)")
@@ -181,6 +183,17 @@ class HttpClient:
             raise FetchError(
                 f"GET {url} answered JSON with a lone UTF-16 surrogate", status_code=200
             )
+        if not same_origin(response.url, url):
+            # A redirect to another origin: that server speaks only for its own ids. Without
+            # this, an open redirect on a host would let any server serve that host's actors,
+            # keys and Tombstones (callers check the id against the URL they asked for).
+            doc_id = document.get("id")
+            if not isinstance(doc_id, str) or not same_origin(doc_id, response.url):
+                raise FetchError(
+                    f"GET {url} was redirected to {response.url}, which answered a document"
+                    f" that is not its own (id {doc_id!r})",
+                    status_code=response.status,
+                )
         return document
 
     async def get(
