@@ -33,8 +33,9 @@ def check_digest(value: str, body: bytes, *, require_sha256: bool = True) -> Non
     """Check an RFC 3230 ``Digest`` header against ``body``.
 
     Raises ``SignatureError("bad_digest")`` when no sha-256 digest is offered (with
-    ``require_sha256=False``: when neither sha-256 nor sha-512 is), when a value is not base64, or
-    when a sha-256 or sha-512 digest does not match. Other algorithms are ignored.
+    ``require_sha256=False``: when neither sha-256 nor sha-512 is), when a value is not base64,
+    when one algorithm is offered twice with different values, or when a sha-256 or sha-512
+    digest does not match. Other algorithms are ignored.
     """
     offered: dict[str, bytes] = {}
     for member in value.split(","):
@@ -43,9 +44,13 @@ def check_digest(value: str, body: bytes, *, require_sha256: bool = True) -> Non
         if not sep or algorithm not in _HASHES:
             continue
         try:
-            offered[algorithm] = base64.b64decode(encoded.strip(), validate=True)
+            digest = base64.b64decode(encoded.strip(), validate=True)
         except binascii.Error as exc:
             raise SignatureError("bad_digest", f"Digest {name} is not valid base64") from exc
+        if offered.setdefault(algorithm, digest) != digest:
+            # Two different values of one algorithm: at most one matches the body, and which
+            # one a reader takes varies (Mastodon takes the first).
+            raise SignatureError("bad_digest", f"Digest offers two different {algorithm} values")
     _compare(offered, body, header="Digest", require_sha256=require_sha256)
 
 

@@ -53,6 +53,7 @@ __all__ = [
     "CLOCK_SKEW_MARGIN",
     "DEFAULT_VALIDITY",
     "EXPIRATION_WINDOW_LIMIT",
+    "MAX_SIGNATURES",
     "Policy",
     "SignatureInput",
     "VerifiedSignature",
@@ -64,6 +65,8 @@ __all__ = [
 CLOCK_SKEW_MARGIN = 3600.0
 DEFAULT_VALIDITY = 300.0
 EXPIRATION_WINDOW_LIMIT = 12 * 3600.0
+# RFC 9421 signatures read from one request; real senders add one, a proxy perhaps another.
+MAX_SIGNATURES = 8
 
 
 class Policy(enum.Enum):
@@ -94,9 +97,16 @@ def parse_signatures(parts: HttpRequestParts) -> list[SignatureInput]:
     """Return every signature on a request: RFC 9421 ones first, then a draft-cavage one.
 
     Raises ``SignatureError("missing")`` when the request carries none, and
-    ``SignatureError("invalid")`` when the only signature headers cannot be read.
+    ``SignatureError("invalid")`` when the only signature headers cannot be read or there are
+    more than ``MAX_SIGNATURES`` RFC 9421 signatures.
     """
     found = parse_rfc9421(parts)
+    if len(found) > MAX_SIGNATURES:
+        # Each signature may cost a key fetch: hundreds on one request would make us fetch
+        # hundreds of keys (or wait on hundreds of timeouts) for a single POST.
+        raise SignatureError(
+            "invalid", f"the request carries {len(found)} signatures; at most {MAX_SIGNATURES}"
+        )
     try:
         found.append(parse_cavage(parts))
     except SignatureError as exc:

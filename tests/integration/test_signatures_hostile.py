@@ -239,3 +239,35 @@ async def test_a_key_behind_a_redirect_to_another_host_is_not_trusted(
 
 async def _gone(_request: web.Request) -> web.Response:
     return web.Response(status=410)
+
+
+async def test_a_request_with_many_signatures_fetches_no_key(alpha: Instance) -> None:
+    # Given a key server that counts the key fetches it is asked for
+    fetched: list[str] = []
+
+    async def count(request: web.Request) -> web.Response:
+        fetched.append(request.path)
+        return web.Response(status=404)
+
+    runner, keys = await answering(count)
+    try:
+        # When a POST carries 40 RFC 9421 signatures, each naming another key on that server
+        body = b'{"id": "https://x.example/1", "type": "Follow", "actor": "https://x.example/u"}'
+        created = int(time.time())
+        inputs = ", ".join(
+            f'l{i}=("@method" "@target-uri" "content-digest");created={created};keyid="{keys}/k{i}"'
+            for i in range(40)
+        )
+        signatures = ", ".join(f"l{i}=:AAAA:" for i in range(40))
+        headers = {
+            "Content-Type": "application/activity+json",
+            "Signature-Input": inputs,
+            "Signature": signatures,
+        }
+        status, text = await send(f"{alpha.base}/inbox", body, headers)
+        # Then it is refused at once, without fetching a key per signature
+        assert status == 401, text
+        assert "signatures" in text
+        assert fetched == []
+    finally:
+        await runner.cleanup()
