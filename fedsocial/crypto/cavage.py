@@ -195,6 +195,10 @@ def parse_cavage(parts: HttpRequestParts) -> SignatureInput:
     key_id, encoded = params.get("keyid"), params.get("signature")
     if not key_id or not encoded:
         raise SignatureError("invalid", "keyId and signature are required signature parameters")
+    if any("\udc80" <= char <= "\udcff" for char in key_id):
+        # Bytes that are not UTF-8 (aiohttp hands them on as surrogate escapes): no key is
+        # named so, and nothing downstream (URLs, the database) can carry them.
+        raise SignatureError("invalid", "keyId is not UTF-8 text")
     try:
         signature = base64.b64decode(encoded)
     except (binascii.Error, ValueError) as exc:

@@ -253,6 +253,10 @@ class HttpClient:
         federation = self._config.federation
         if split.scheme not in ("https", "http") or not host:
             raise BlockedAddress(f"refusing {url!r}: only absolute http(s) URLs are fetched")
+        try:
+            host.encode("idna")  # what the resolver will do; it raises outside our error tree
+        except UnicodeError as exc:
+            raise FetchError(f"not a valid host name in {url!r}: {exc}", status_code=None) from exc
         if split.scheme == "http" and not federation.allow_http:
             raise BlockedAddress(f"refusing {url}: http:// is off (federation.allow_http)")
         if not federation.allow_private_addresses:

@@ -18,7 +18,7 @@ import pytest
 from aiohttp import web
 
 from fedsocial.crypto.algorithms import RSA_V1_5_SHA256, sign_bytes
-from fedsocial.crypto.cavage import sign_cavage, signing_string
+from fedsocial.crypto.cavage import format_http_date, sign_cavage, signing_string
 from fedsocial.crypto.digests import digest_header
 from fedsocial.crypto.http_request import HttpRequestParts
 from fedsocial.crypto.keys import generate_rsa_key
@@ -271,3 +271,33 @@ async def test_a_request_with_many_signatures_fetches_no_key(alpha: Instance) ->
         assert fetched == []
     finally:
         await runner.cleanup()
+
+
+@pytest.mark.parametrize(
+    "key_id",
+    [b"http://127.0.0.1:9/caf\xe9#key", b"http://" + b"a" * 300 + b".example/key"],
+    ids=["not-utf8", "host-label-over-63"],
+)
+async def test_an_unusable_key_id_is_a_401(alpha: Instance, key_id: bytes) -> None:
+    # Given a signed-looking POST whose keyId holds a byte that is not UTF-8, or names a host
+    # no resolver accepts (a label over 63 characters)
+    body = b'{"id": "http://127.0.0.1:9/1", "type": "Follow", "actor": "http://127.0.0.1:9/u"}'
+    signature = (
+        b'keyId="' + key_id + b'",algorithm="rsa-sha256",'
+        b'headers="(request-target) host date digest",signature="AAAA"'
+    )
+    head = (
+        b"POST /inbox HTTP/1.1\r\nHost: "
+        + alpha.domain.encode()
+        + b"\r\nContent-Type: application/activity+json\r\nDate: "
+        + format_http_date(time.time()).encode()
+        + b"\r\nDigest: "
+        + digest_header(body).encode()
+        + b"\r\nSignature: "
+        + signature
+        + f"\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+    )
+    # When it is posted
+    answer = await raw_post(alpha, head, body)
+    # Then the answer is a 401 with the reason, not a 500
+    assert answer.startswith(b"HTTP/1.1 401"), answer[:300]
