@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
-from fedsocial.errors import InvalidJson
+from fedsocial.errors import FedsocialError, InvalidJson
+
+# The largest file (or stdin) lint reads: what the inbox and our fetches accept, 1 MiB.
+MAX_FILE = 1024 * 1024
 
 
 def register(sub: Any) -> None:
@@ -29,8 +31,26 @@ def parse_document(text: str, *, source: str) -> Any:
     """Parse the JSON text of a document; raise InvalidJson naming the source."""
     try:
         return json.loads(text)
-    except ValueError as exc:
-        raise InvalidJson(f"{source} is not JSON: {exc}") from exc
+    except (ValueError, RecursionError) as exc:
+        # RecursionError: arrays nested some thousands deep (the C parser gives up).
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise InvalidJson(f"{source} is not JSON: {reason}") from exc
+
+
+def read_text(data: bytes, *, source: str) -> str:
+    """The UTF-8 text of a file or stdin read as bytes; InvalidJson when it is too large or
+    not UTF-8 (a binary file)."""
+    if len(data) > MAX_FILE:
+        raise InvalidJson(f"{source} is larger than {MAX_FILE} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidJson(f"{source} is not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
+
+
+def _read_capped(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read(MAX_FILE + 1)
 
 
 async def _fetch(args: argparse.Namespace) -> Any:
@@ -43,20 +63,18 @@ async def _fetch(args: argparse.Namespace) -> Any:
 
 async def cmd_lint(args: argparse.Namespace) -> int:
     """`fedsocial lint`: print the findings; the exit code says how bad they are."""
-    from fedsocial.jsonld.lint import lint_document
+    from fedsocial.jsonld.lint import Finding, LintReport, lint_document
 
     source: str = args.source
-    if source.startswith(("http://", "https://")):
-        document = await _fetch(args)
-    elif source == "-":
-        document = parse_document(sys.stdin.read(), source="stdin")
+    try:
+        document = await _read_document(args, source)
+    except FedsocialError as exc:
+        if not args.json:
+            raise
+        # --json promises JSON on stdout: the reason the document could not be read is an error.
+        report = LintReport((Finding("error", exc.code, exc.message),))
     else:
-        try:
-            text = await asyncio.to_thread(Path(source).read_text, encoding="utf-8")
-        except OSError as exc:
-            raise InvalidJson(f"cannot read {source}: {exc.strerror}") from exc
-        document = parse_document(text, source=source)
-    report = lint_document(document)
+        report = lint_document(document)
     if args.json:
         print(
             json.dumps(
@@ -83,3 +101,17 @@ async def cmd_lint(args: argparse.Namespace) -> int:
         summary = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)"
         print(f"{source}: {'clean' if not report.findings else summary}")
     return report.exit_code
+
+
+async def _read_document(args: argparse.Namespace, source: str) -> Any:
+    """The parsed document at `source` (URL, '-' or file); errors from our tree."""
+    if source.startswith(("http://", "https://")):
+        return await _fetch(args)
+    if source == "-":
+        data = await asyncio.to_thread(sys.stdin.buffer.read, MAX_FILE + 1)
+        return parse_document(read_text(data, source="stdin"), source="stdin")
+    try:
+        data = await asyncio.to_thread(_read_capped, source)
+    except OSError as exc:
+        raise InvalidJson(f"cannot read {source}: {exc.strerror}") from exc
+    return parse_document(read_text(data, source=source), source=source)
