@@ -154,7 +154,9 @@ class Receiver:
         if verified.owner == envelope.actor:
             return
         # Forwarded activities: the document must prove itself (FEP-8b32 or LD signature).
-        if await proven_by_actor(envelope.document, envelope.actor, self._key_owner):
+        if await proven_by_actor(
+            envelope.document, envelope.actor, self._key_owner, signed_at=verified.created
+        ):
             return
         raise SignatureError(
             "not_owner", f"the key {verified.key_id} does not belong to {envelope.actor}"

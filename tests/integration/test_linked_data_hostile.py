@@ -7,7 +7,10 @@ import time
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from fedsocial.crypto.integrity import create_proof
+from fedsocial.crypto.keys import ed25519_to_multibase, generate_ed25519_key, generate_rsa_key
 from fedsocial.crypto.ld_signature import sign_ld
 from fedsocial.storage import inbox_queue
 from tests.conftest import StartInstance
@@ -52,3 +55,93 @@ async def test_a_forwarded_activity_with_a_poison_graph_is_refused_quickly(
     assert time.monotonic() - started < 5
     assert status == 401 and answer["reason"] == "not_owner"
     assert await inbox_queue.get(alpha.db, create["id"]) is None
+
+
+def serve_with_ed25519(peer: Peer, name: str) -> tuple[PeerActor, Ed25519PrivateKey]:
+    """A remote actor with an RSA key (HTTP signatures) and an Ed25519 assertion key."""
+    actor = PeerActor(name=name, id=peer.url(f"/users/{name}"), key=generate_rsa_key())
+    ed_key = generate_ed25519_key()
+    document = actor.document()
+    document["assertionMethod"] = [
+        {
+            "id": f"{actor.id}#ed25519-key",
+            "type": "Multikey",
+            "controller": actor.id,
+            "publicKeyMultibase": ed25519_to_multibase(ed_key.public_key()),
+        }
+    ]
+    document["@context"] = [*document["@context"], "https://w3id.org/security/multikey/v1"]
+    peer.serve(document)
+    return actor, ed_key
+
+
+def proven(
+    activity: dict[str, Any], actor: PeerActor, key: Ed25519PrivateKey, **options: str
+) -> dict[str, Any]:
+    return create_proof(
+        activity,
+        private_key=key,
+        verification_method=options.pop("method", f"{actor.id}#ed25519-key"),
+        created=options.pop("created", "2024-05-01T10:00:00Z"),
+        **options,
+    )
+
+
+async def test_a_forwarded_activity_with_its_actors_proof_is_accepted(
+    alpha: Instance, peer: Peer
+) -> None:
+    # Given bob's Create with an eddsa-jcs-2022 proof by bob's assertion key, forwarded by carol
+    bob, bob_key = serve_with_ed25519(peer, "bob")
+    carol = peer.add_actor("carol")
+    create = proven(create_by(bob, peer, alpha, "proof-ok"), bob, bob_key)
+    # When carol posts it, Then it is accepted (the control for the refusals below)
+    status, _ = await peer.post(bob, f"{alpha.base}/inbox", create, signer=carol)
+    assert status == 202
+
+
+@pytest.mark.parametrize(
+    ("options", "why"),
+    [
+        ({"proof_purpose": "authentication"}, "a proof for another purpose"),
+        ({"proof_purpose": "capabilityInvocation"}, "a proof for another purpose"),
+        ({"created": "2999-01-01T00:00:00Z"}, "a proof made in the far future"),
+        ({"created": "yesterday"}, "a proof whose time is not a time"),
+    ],
+)
+async def test_a_forwarded_activity_is_refused_on_a_proof_that_does_not_assert_it(
+    alpha: Instance, peer: Peer, options: dict[str, str], why: str
+) -> None:
+    # Given bob's Create with a proof by bob's own key, but `why`, forwarded by carol
+    bob, bob_key = serve_with_ed25519(peer, "bob")
+    carol = peer.add_actor("carol")
+    create = proven(create_by(bob, peer, alpha, "proof-bad"), bob, bob_key, **options)
+    # When carol posts it
+    status, answer = await peer.post(bob, f"{alpha.base}/inbox", create, signer=carol)
+    # Then it is refused: bob did not assert it
+    assert (status, answer.get("reason")) == (401, "not_owner"), why
+
+
+async def test_a_proof_by_another_actors_key_does_not_prove_the_activity(
+    alpha: Instance, peer: Peer
+) -> None:
+    # Given a Create claiming bob as actor, with a valid proof made by carol's assertion key
+    bob, _ = serve_with_ed25519(peer, "bob")
+    carol, carol_key = serve_with_ed25519(peer, "carol")
+    create = proven(create_by(bob, peer, alpha, "proof-other"), carol, carol_key)
+    # When carol posts it, Then it is refused: neither the request nor the proof is bob's
+    status, answer = await peer.post(bob, f"{alpha.base}/inbox", create, signer=carol)
+    assert (status, answer.get("reason")) == (401, "not_owner")
+
+
+async def test_an_ld_signature_from_the_future_does_not_prove_a_forwarded_activity(
+    alpha: Instance, peer: Peer
+) -> None:
+    # Given bob's Create, LD-signed by bob with a `created` a thousand years ahead
+    bob, carol = peer.add_actor("bob"), peer.add_actor("carol")
+    create = create_by(bob, peer, alpha, "ld-future")
+    signed = sign_ld(
+        create, private_key=bob.key, creator=bob.key_id, created="2999-01-01T00:00:00Z"
+    )
+    # When carol forwards it, Then it is refused
+    status, answer = await peer.post(bob, f"{alpha.base}/inbox", signed, signer=carol)
+    assert (status, answer.get("reason")) == (401, "not_owner")
