@@ -15,6 +15,7 @@ from fedsocial.errors import ValidationError
 from fedsocial.storage import notifications, objects, shares, timeline
 from inbox.context import Effects, Outcome, Received, Services
 from inbox.handlers.common import embedded, object_id, undone_actor_matches
+from inbox.handlers.relay import is_subscribed_relay
 from inbox.incoming_objects import object_row
 from inbox.local_audience import local_user_name, refuse_if_author_blocks
 from inbox.router import Router
@@ -92,6 +93,8 @@ async def on_announce(services: Services, activity: Received, effects: Effects) 
             ident, author=row.attributed_to, visibility=row.visibility, actor=activity.actor
         )
         effects.extend(objects.upsert_statements(row, now=now))
+    if await is_subscribed_relay(services, activity.actor):
+        return Outcome.APPLIED  # a relay brings posts; it does not boost them (Mastodon)
     effects.add(shares.add(activity.actor, ident, activity_id=activity.activity_id, now=now))
     if visibility_of(activity.document).value != "direct":
         effects.add(

@@ -2,8 +2,10 @@
 
 Relays answer the instance actor's Follow at its inbox. The answer is recognised by the id of
 the Follow it names (embedded or bare), which we stored with the relay; it must come from the
-relay's own origin. What relays send afterwards needs nothing special here: an Announce of a
-post from elsewhere is handled like any boost (the post is fetched from its own id), and a
+relay's own origin. What relays send afterwards: an Announce by a relay we subscribe to brings
+its post (fetched from its own id, stored like any post) but is not a boost — no share, no
+timeline entry, no notification — as in Mastodon (`return if requested_through_relay?`), which
+also keeps a relay that announces our own posts back to us from notifying their authors; a
 Create the relay forwards is accepted at receive time on its author's LD signature or integrity
 proof, then stored like any post.
 """
@@ -14,6 +16,16 @@ from fedsocial.activity_json import get_id, same_origin
 from fedsocial.errors import ValidationError
 from fedsocial.storage import relays
 from inbox.context import Effects, Received, Services
+
+
+async def is_subscribed_relay(services: Services, actor: str) -> bool:
+    """True when `actor` is a relay that accepted our subscription: its inbox (Mastodon matches
+    relays by inbox) is one of theirs. Errors from our tree when the actor cannot be read."""
+    inboxes = await relays.accepted_inboxes(services.db)
+    if not inboxes:
+        return False  # no relay: no need to look the actor up
+    remote = await services.remote_actors.get(actor)
+    return remote.inbox in inboxes
 
 
 async def settle_relay(

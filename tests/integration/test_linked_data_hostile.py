@@ -9,13 +9,21 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from actors.local import ensure_instance_actor
+from actors.state import local_actors
+from fedsocial import appkeys
 from fedsocial.crypto.integrity import create_proof
 from fedsocial.crypto.keys import ed25519_to_multibase, generate_ed25519_key, generate_rsa_key
 from fedsocial.crypto.ld_signature import sign_ld
-from fedsocial.storage import inbox_queue
+from fedsocial.storage import inbox_queue, notifications, objects, shares
+from outbox.addressing import Visibility
+from outbox.compose import NoteDraft
+from outbox.relays import subscribe
+from outbox.service import outbox_of
 from tests.conftest import StartInstance
 from tests.fixtures.inbox.peer import Peer, PeerActor, load_payload
 from tests.harness import Instance
+from tests.integration.test_linked_data_relay import LoopbackRelay, _settle
 
 
 @pytest.fixture
@@ -145,3 +153,41 @@ async def test_an_ld_signature_from_the_future_does_not_prove_a_forwarded_activi
     # When carol forwards it, Then it is refused
     status, answer = await peer.post(bob, f"{alpha.base}/inbox", signed, signer=carol)
     assert (status, answer.get("reason")) == (401, "not_owner")
+
+
+async def test_a_relays_announce_brings_the_post_but_is_not_a_boost(
+    start_instance: StartInstance,
+) -> None:
+    # Given alpha subscribed to a relay (accepted), and alice's public post
+    alpha = await start_instance("alpha")
+    beta = await start_instance("beta")
+    assert alpha.app is not None and beta.app is not None
+    await alpha.add_actor("alice")
+    await beta.add_actor("bob")
+    relay = await LoopbackRelay().start()
+    try:
+        await ensure_instance_actor(alpha.db, alpha.app[appkeys.CLOCK])
+        await subscribe(outbox_of(alpha.app), relay.inbox)
+        await _settle(relay, alpha)
+        alice = await local_actors(alpha.app).require("alice")
+        mine = await outbox_of(alpha.app).post(
+            alice, NoteDraft(text="mine", visibility=Visibility.PUBLIC)
+        )
+        theirs = await outbox_of(beta.app).post(
+            await local_actors(beta.app).require("bob"),
+            NoteDraft(text="theirs", visibility=Visibility.PUBLIC),
+        )
+        await _settle(relay, alpha, beta)
+        # When the relay announces alice's post back to alpha, and bob's post from elsewhere
+        relay.announce(mine)
+        relay.announce(theirs)
+        assert await relay.flush() == [202, 202]
+        await _settle(relay, alpha, beta)
+    finally:
+        await relay.stop()
+    # Then, as in Mastodon, the relay boosted nothing: alice is not notified, neither post
+    # counts a share, and bob's post is stored (the Announce brought it)
+    assert [n.kind for n in await notifications.list_for(alpha.db, "alice")] == []
+    assert await shares.count_shares(alpha.db, mine) == 0
+    assert await shares.count_shares(alpha.db, theirs) == 0
+    assert await objects.get(alpha.db, theirs) is not None
