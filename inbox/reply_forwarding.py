@@ -4,12 +4,15 @@ When a remote Create, Update or Delete concerns a reply to one of our objects an
 the followers collection of that object's (local) author, the author's followers would never
 see it: the replier's server cannot list them. So the author forwards it through the outbox,
 unchanged — the exact JSON text we received — signed over HTTP by the author. The receivers
-accept it on the LD signature or integrity proof it carries (see `inbox.forwarding`). Each
-activity is forwarded at most once (the outbox keeps it by id), so a retried handler is safe.
+accept it on the LD signature or integrity proof it carries (see `inbox.forwarding`), so an
+activity without either is not forwarded (as Mastodon: `@json['signature'].present?`): nobody
+could accept it from us. Each activity is forwarded at most once (the outbox keeps it by id),
+so a retried handler is safe.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 
 from fedsocial.activity_json import get_ids
@@ -40,7 +43,7 @@ async def forward_reply(services: Services, activity: Received, *, in_reply_to: 
         return False
     author = await services.local_actors.get(name)
     raw = await forwards.received_text(services.db, activity.activity_id)
-    if author is None or raw is None:
+    if author is None or raw is None or not _carries_own_proof(raw):
         return False
     result = await services.outbox.forward(
         author,
@@ -59,3 +62,12 @@ async def forward_reply(services: Services, activity: Received, *, in_reply_to: 
             name,
         )
     return result.new
+
+
+def _carries_own_proof(raw: str) -> bool:
+    """True when the activity as received holds an LD signature or an integrity proof (read from
+    the text: normalisation may rename a `proof` whose context the sender left out)."""
+    document = json.loads(raw)
+    return isinstance(document, dict) and any(
+        isinstance(document.get(key), dict) for key in ("signature", "proof")
+    )

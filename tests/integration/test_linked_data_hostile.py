@@ -22,7 +22,7 @@ from outbox.relays import subscribe
 from outbox.service import outbox_of
 from tests.conftest import StartInstance
 from tests.fixtures.inbox.peer import Peer, PeerActor, load_payload
-from tests.harness import Instance
+from tests.harness import Instance, drain
 from tests.integration.test_linked_data_relay import LoopbackRelay, _settle
 
 
@@ -191,3 +191,35 @@ async def test_a_relays_announce_brings_the_post_but_is_not_a_boost(
     assert await shares.count_shares(alpha.db, mine) == 0
     assert await shares.count_shares(alpha.db, theirs) == 0
     assert await objects.get(alpha.db, theirs) is not None
+
+
+async def test_a_reply_that_carries_no_signature_of_its_own_is_not_forwarded(
+    start_instance: StartInstance, peer: Peer
+) -> None:
+    # Given alice (alpha), followed by carol (gamma), and her public note
+    alpha = await start_instance("alpha")
+    gamma = await start_instance("gamma")
+    assert alpha.app is not None and gamma.app is not None
+    alice = await alpha.add_actor("alice")
+    await gamma.add_actor("carol")
+    await outbox_of(gamma.app).follow(await local_actors(gamma.app).require("carol"), alice)
+    await drain(alpha, gamma)
+    note = await outbox_of(alpha.app).post(
+        await local_actors(alpha.app).require("alice"),
+        NoteDraft(text="Hello", visibility=Visibility.PUBLIC),
+    )
+    await drain(alpha, gamma)
+    # When bob (a peer) replies, addressing alice's followers, HTTP-signed but with no LD
+    # signature or proof in the document (gamma could never accept it from alpha)
+    bob = peer.add_actor("bob")
+    create = load_payload("mastodon_create_note", actor=bob.id, base=peer.base, n="7", local=alice)
+    create["cc"] = create["object"]["cc"] = [f"{alice}/followers"]
+    create["object"]["inReplyTo"] = note
+    status, _ = await peer.post(bob, f"{alpha.base}/inbox", create)
+    assert status == 202
+    await drain(alpha, gamma)
+    # Then alpha stored the reply but forwarded nothing, as Mastodon (signature.present?)
+    assert (await objects.get(alpha.db, create["object"]["id"])) is not None
+    assert not await alpha.db.fetchall(
+        "SELECT 1 FROM deliveries WHERE activity_id = ?", (create["id"],)
+    )
