@@ -9,7 +9,8 @@ shape, so :func:`normalise` first asks a cheap, exact question (no pyld, microse
 1. its ``@context`` is a string or a list of strings and objects, every string a context we ship,
    ActivityStreams among them, and every object a flat list of term definitions (a term mapped
    to an IRI, or to ``{"@id", "@type", "@container"}``; ``@vocab``, ``@version`` and
-   ``@language`` allowed) — see :mod:`fedsocial.jsonld.terms`;
+   ``@language`` allowed) — see :mod:`fedsocial.jsonld.terms` — and it holds at most
+   MAX_CONTEXT_VALUES JSON values;
 2. no key below the top level is a keyword (``@id``, ``@graph``, ``@value``, a nested
    ``@context`` …) and no key contains ``:`` (no ``as:content``, no full IRIs as keys);
 3. every key the document uses, and every ``type`` value, means the same in the sender's context
@@ -149,6 +150,8 @@ def normalise(document: dict[str, Any]) -> dict[str, Any]:
 def is_canonical_shape(document: dict[str, Any]) -> bool:
     """True when the fast-path rule (module docstring) holds: the document reads as ours."""
     context = document.get("@context")
+    if _larger_than(context, MAX_CONTEXT_VALUES):
+        return False  # no sender needs such a context: pyld reads it, within its bounds
     try:
         frozen = _freeze(context)
     except TypeError:  # not JSON-shaped: work it out without the memo
@@ -192,7 +195,31 @@ def _reading(context: Any) -> _Reading | None:
     return _Reading(sender, ours, differs, sender.vocab == ours.vocab, checks)
 
 
-@functools.lru_cache(maxsize=512)
+# The largest @context the fast path reads (and remembers), in JSON values: senders' inline
+# contexts hold a few dozen. Each remembered context costs about 200 bytes per value, so
+# without a bound a peer sending 1 MiB contexts, each a little different, made the memo hold
+# about 10 MB apiece (5 GB when full), and each took 0.6 s to compare.
+MAX_CONTEXT_VALUES = 500
+
+
+def _larger_than(value: Any, limit: int) -> bool:
+    """True when `value` holds more than `limit` JSON values (an iterative walk that stops
+    as soon as it knows)."""
+    count = 0
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        count += 1
+        if count > limit:
+            return True
+        if isinstance(current, dict):
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+    return False
+
+
+@functools.lru_cache(maxsize=256)
 def _memo_reading(frozen: Any) -> _Reading | None:
     # Senders use a handful of contexts, so the comparison is computed once per context; the
     # key is an exact, hashable image of the JSON value, thawed back for the computation.

@@ -97,3 +97,33 @@ def test_the_size_check_counts_depth_as_the_inbox_does() -> None:
     check_size(nested(MAX_DEPTH))
     with pytest.raises(JsonLdError):
         check_size(nested(MAX_DEPTH + 1))
+
+
+def test_a_huge_context_is_neither_remembered_nor_read_on_the_fast_path() -> None:
+    # Given activities whose inline contexts define 25,000 terms each, all different
+    # (about 1 MiB: remembered, each cost about 10 MB and 0.6 s)
+    from fedsocial.jsonld.normalise import _memo_reading, normalise
+
+    before = _memo_reading.cache_info().currsize
+    for n in range(3):
+        terms = {f"t{n}_{i}": f"https://x.example/{i}" for i in range(25_000)}
+        document = {"@context": [AS, terms], "id": f"https://e.example/{n}", "type": "Note"}
+        # When each is normalised
+        started = time.monotonic()
+        with pytest.raises(JsonLdError, match="too large"):
+            normalise(document)
+        # Then it is refused at once, as too large for pyld
+        assert time.monotonic() - started < 0.5
+    # And nothing of them is kept
+    assert _memo_reading.cache_info().currsize == before
+
+
+def test_a_sender_context_of_usual_size_still_takes_the_fast_path() -> None:
+    # Given a note whose inline context defines a few dozen terms, as Mastodon's does
+    from fedsocial.jsonld.normalise import is_canonical_shape
+
+    terms = {"toot": "http://joinmastodon.org/ns#", "sensitive": "as:sensitive"}
+    terms.update({f"x{i}": f"https://x.example/{i}" for i in range(40)})
+    document = {"@context": [AS, terms], "id": "https://e.example/n", "type": "Note"}
+    # When it is checked, Then it reads as ours, without pyld
+    assert is_canonical_shape(document)
