@@ -16,6 +16,7 @@ or made to be replayed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -53,26 +54,53 @@ async def proven_by_actor(
     signature made by `actor`, created no later than `signed_at` (the time of the request that
     carries it, when known) plus CLOCK_SKEW."""
     method = proof_verification_method(document)
+    if method is not None and await _holds(
+        actor, method, lookup, _check_proof, document, signed_at
+    ):
+        return True
+    # Either one suffices, as the receivers we mirror read them: a sender's Ed25519 key that
+    # cannot be fetched now, or a proof we refuse, must not hide an LD signature that holds.
     creator = ld_signature_creator(document)
+    return creator is not None and await _holds(
+        actor, creator, lookup, _check_ld, document, signed_at
+    )
+
+
+async def _holds(
+    actor: str,
+    key_id: str,
+    lookup: KeyOwnerLookup,
+    check: Callable[[dict[str, Any], Any, float | None], bool],
+    document: dict[str, Any],
+    signed_at: float | None,
+) -> bool:
+    """True when `key_id` is `actor`'s and `check` accepts the document with it; a refusal
+    (an error from our tree) is logged."""
     try:
-        if method is not None:
-            owner, key = await lookup(method)
-            if owner == actor and isinstance(key, Ed25519PublicKey):
-                proof = document["proof"]
-                if proof.get("proofPurpose") != ASSERTION:
-                    raise ProofError(f"the proof's purpose is not {ASSERTION}")
-                _check_created(proof, signed_at)
-                verify_proof(document, key)
-                return True
-        if creator is not None:
-            owner, key = await lookup(creator)
-            if owner == actor and isinstance(key, RSAPublicKey):
-                _check_created(document["signature"], signed_at)
-                verify_ld(document, key)
-                return True
+        owner, key = await lookup(key_id)
+        return owner == actor and check(document, key, signed_at)
     except FedsocialError as exc:
-        log.info("forwarded activity from %s: proof refused: %s", actor, exc.message)
-    return False
+        log.info("forwarded activity from %s: proof by %s refused: %s", actor, key_id, exc.message)
+        return False
+
+
+def _check_proof(document: dict[str, Any], key: Any, signed_at: float | None) -> bool:
+    if not isinstance(key, Ed25519PublicKey):
+        return False
+    proof = document["proof"]
+    if proof.get("proofPurpose") != ASSERTION:
+        raise ProofError(f"the proof's purpose is not {ASSERTION}")
+    _check_created(proof, signed_at)
+    verify_proof(document, key)
+    return True
+
+
+def _check_ld(document: dict[str, Any], key: Any, signed_at: float | None) -> bool:
+    if not isinstance(key, RSAPublicKey):
+        return False
+    _check_created(document["signature"], signed_at)
+    verify_ld(document, key)
+    return True
 
 
 def _check_created(proof: dict[str, Any], signed_at: float | None) -> None:

@@ -223,3 +223,23 @@ async def test_a_reply_that_carries_no_signature_of_its_own_is_not_forwarded(
     assert not await alpha.db.fetchall(
         "SELECT 1 FROM deliveries WHERE activity_id = ?", (create["id"],)
     )
+
+
+async def test_a_refused_proof_does_not_hide_an_ld_signature_that_holds(
+    alpha: Instance, peer: Peer
+) -> None:
+    # Given bob's Create with a proof by a key that cannot be fetched, then LD-signed by bob
+    # (as Mastodon-compatible senders sign: the proof first, the LD signature last)
+    bob, carol = peer.add_actor("bob"), peer.add_actor("carol")
+    create = create_proof(
+        create_by(bob, peer, alpha, "both"),
+        private_key=generate_ed25519_key(),
+        verification_method=f"{bob.id}#gone-key",
+        created="2024-05-01T10:00:00Z",
+    )
+    signed = sign_ld(
+        create, private_key=bob.key, creator=bob.key_id, created="2024-05-01T10:00:00Z"
+    )
+    # When carol forwards it, Then it is accepted on the LD signature
+    status, _ = await peer.post(bob, f"{alpha.base}/inbox", signed, signer=carol)
+    assert status == 202
