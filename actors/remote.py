@@ -140,7 +140,30 @@ class RemoteActors:
             return RemoteActor.from_row(row)
         scheme = "http" if self._config.federation.allow_http else "https"
         actor_id = await lookup(self._http, user, host, scheme=scheme)
-        return await self.get(actor_id, refresh=row is not None and row.id == actor_id)
+        actor = await self.get(actor_id, refresh=row is not None and row.id == actor_id)
+        await self._confirm_handle(actor, f"{user}@{host}", host, scheme=scheme)
+        return actor
+
+    async def _confirm_handle(
+        self, actor: RemoteActor, handle: str, host: str, *, scheme: str
+    ) -> None:
+        """Refuse an actor that a WebFinger answer from ``host`` named on another domain,
+        unless that domain's own WebFinger for the actor's username points back to it (as
+        Mastodon checks): else any host could pass someone else's account off as its own.
+        """
+        if actor.domain == host or self._urls.is_local(actor.id):
+            return
+        username = actor.preferred_username
+        confirmed = None
+        if username:
+            try:
+                confirmed = await lookup(self._http, username, actor.domain, scheme=scheme)
+            except (NotFound, FetchError) as exc:
+                log.info("WebFinger of %s@%s failed: %s", username, actor.domain, exc)
+        if confirmed != actor.id:
+            raise ValidationError(
+                f"WebFinger for {handle} names {actor.id}, which {actor.domain} does not confirm"
+            )
 
     async def store(self, document: dict[str, Any]) -> RemoteActor:
         """Validate and cache an actor document that arrived embedded (e.g. in Update{Person}).

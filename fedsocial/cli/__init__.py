@@ -18,6 +18,7 @@ from fedsocial.cli import (
     commands_outbox,
     commands_relay,
 )
+from fedsocial.cli.tables import terminal_text
 from fedsocial.errors import ConfigError, FedsocialError
 
 
@@ -49,7 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if asyncio.iscoroutine(result):
             result = asyncio.run(result)
     except FedsocialError as exc:
-        print(f"fedsocial: error: {exc.message}", file=sys.stderr)
+        # The message may quote a remote server (a status line, a name): no control characters.
+        print(f"fedsocial: error: {terminal_text(exc.message)}", file=sys.stderr)
         # 2: the user's input or config is wrong; 1: something failed while running.
         return 2 if isinstance(exc, ConfigError) or exc.status < 500 else 1
     except KeyboardInterrupt:

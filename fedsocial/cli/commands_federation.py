@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fedsocial.cli.context import CliContext, open_context
+from fedsocial.cli.tables import terminal_text
 
 if TYPE_CHECKING:
     from fedsocial.crypto.http_request import HttpRequestParts
@@ -114,12 +115,14 @@ async def cmd_fetch(args: argparse.Namespace) -> int:
             print(f"{name}: {value}")
         print()
         if args.raw or response.body:
-            print(response.body.decode("utf-8", errors="replace"))
+            text = response.body.decode("utf-8", errors="replace")
+            # --raw prints the body as is; otherwise a hostile body must not drive the terminal.
+            print(text if args.raw else terminal_text(text))
         return 0 if response.ok else 1
     try:
         print(json.dumps(json.loads(response.body), indent=2, ensure_ascii=False))
-    except ValueError:
-        print(response.body.decode("utf-8", errors="replace"))
+    except (ValueError, RecursionError):
+        print(terminal_text(response.body.decode("utf-8", errors="replace")))
     return 0
 
 

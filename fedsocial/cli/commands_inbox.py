@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from typing import Any, cast
 
 from fedsocial.cli.context import CliContext, config_of, open_context
-from fedsocial.cli.tables import print_table
+from fedsocial.cli.tables import print_table, terminal_text
 from fedsocial.clock import iso
 from fedsocial.errors import NotFound, ValidationError
 
@@ -183,23 +183,28 @@ async def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(document, indent=2, ensure_ascii=False))
         return 0
+
+    # Every line holds remote text: none of it may drive the terminal.
+    def say(text: str = "") -> None:
+        print(terminal_text(text))
+
     kind = document.get("type")
-    print(f"{kind} {document.get('id')}")
+    say(f"{kind} {document.get('id')}")
     for key in ("attributedTo", "preferredUsername", "name", "published", "updated", "inReplyTo"):
         if isinstance(document.get(key), str):
-            print(f"{key}: {document[key]}")
+            say(f"{key}: {document[key]}")
     if visibility is not None:
         # Who may see it (public, unlisted, followers, direct), as we read its addressing.
-        print(f"visibility: {visibility}")
+        say(f"visibility: {visibility}")
     if document.get("summary"):
         label = "CW" if "attributedTo" in document else "summary"
-        print(f"{label}: {plain_text(document['summary'])}")
+        say(f"{label}: {plain_text(document['summary'])}")
     if isinstance(document.get("content"), str):
-        print()
-        print(plain_text(document["content"]) or _excerpt(document, str(document.get("id"))))
+        say()
+        say(plain_text(document["content"]) or _excerpt(document, str(document.get("id"))))
     for attachment in document.get("attachment") or []:
         if isinstance(attachment, dict):
-            print(f"attachment: {attachment.get('mediaType', '')} {attachment.get('url', '')}")
+            say(f"attachment: {attachment.get('mediaType', '')} {attachment.get('url', '')}")
     return 0
 
 

@@ -64,10 +64,19 @@ class Database:
     async def open(cls, path: str, *, migrate: bool = True) -> Database:
         """Open (creating if needed) the database at `path` in WAL mode, migrated to the latest."""
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                # A read-only folder, or a file where a folder should be: the user's to fix.
+                raise StorageError(f"cannot create the folder of database {path}: {exc}") from exc
+        connecting = aiosqlite.connect(path, isolation_level=None)
         try:
-            conn = await aiosqlite.connect(path, isolation_level=None)
+            conn = await connecting
         except sqlite3.Error as exc:
+            # aiosqlite stops its worker thread on a failed connect, but that thread then
+            # reports to this loop: let it finish while the loop still runs (else a
+            # "RuntimeError: Event loop is closed" traceback follows the message at exit).
+            await asyncio.to_thread(connecting._thread.join, 5.0)
             raise StorageError(f"cannot open database {path}: {exc}") from exc
         conn.row_factory = sqlite3.Row
         db = cls(conn, path)
