@@ -77,7 +77,8 @@ def _excerpt(document: dict[str, Any] | None, object_id: str) -> str:
         return f"[{(document or {}).get('type', 'link')}] {object_id}"
     text = plain_text(str(document.get("content") or "")).replace("\n", " ")
     warning = document.get("summary")
-    return f"[CW: {plain_text(warning)}] {text}" if warning else text
+    # A hostile document's summary may be a list or an object: only a string is a warning.
+    return f"[CW: {plain_text(warning)}] {text}" if isinstance(warning, str) and warning else text
 
 
 async def _require_actor(ctx: CliContext, name: str) -> None:
@@ -196,7 +197,7 @@ async def cmd_show(args: argparse.Namespace) -> int:
     if visibility is not None:
         # Who may see it (public, unlisted, followers, direct), as we read its addressing.
         say(f"visibility: {visibility}")
-    if document.get("summary"):
+    if isinstance(document.get("summary"), str) and document["summary"]:
         label = "CW" if "attributedTo" in document else "summary"
         say(f"{label}: {plain_text(document['summary'])}")
     if isinstance(document.get("content"), str):

@@ -209,3 +209,38 @@ async def test_a_database_that_cannot_be_opened_is_a_message(tmp_path: Path, dat
     assert code == 1 and out == ""
     assert err.startswith("fedsocial: error: cannot ") and database in err
     assert "Traceback" not in err and len(err.splitlines()) == 1
+
+
+async def test_show_and_timeline_survive_a_summary_that_is_not_a_string(
+    start_instance: StartInstance, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a remote actor stored with a list as its summary and an object as its name
+    alpha = await start_instance("alpha")
+    assert alpha.app is not None
+    actor_id = "https://remote.example/users/odd"
+    await remote_actors(alpha.app).store(
+        {
+            "id": actor_id,
+            "type": "Person",
+            "preferredUsername": "odd",
+            "name": {"en": "Odd"},
+            "summary": ["<p>one</p>", {"two": 2}],
+            "inbox": f"{actor_id}/inbox",
+            "publicKey": {
+                "id": f"{actor_id}#main-key",
+                "owner": actor_id,
+                "publicKeyPem": public_key_to_pem(generate_rsa_key()),
+            },
+        }
+    )
+    config = write_cli_config(alpha, tmp_path)
+
+    # When the user shows it
+    code = await _main_async(str(config), "show", actor_id)
+
+    # Then it is printed (without the unusable fields), not a TypeError traceback
+    assert code == 0
+    assert capsys.readouterr().out.splitlines()[:2] == [
+        f"Person {actor_id}",
+        "preferredUsername: odd",
+    ]
