@@ -45,12 +45,23 @@ class OutboxCommand:
 async def resolve_actor_id(handle_or_url: str, *, urls: Urls, directory: ActorDirectory) -> str:
     """The actor id a command argument names: a URL as is, `@user@host` or `user@host` through
     WebFinger (a fresh cached actor with that handle answers without it), a bare name as the
-    local actor of that name. Raises what `directory.by_handle` raises for an unknown handle.
+    local actor of that name (in any case; ValidationError when it cannot be a name). Raises
+    what `directory.by_handle` raises for an unknown handle.
     """
     if handle_or_url.startswith(("http://", "https://")):
         return handle_or_url
     if "@" not in handle_or_url.lstrip("@"):
-        return urls.actor(handle_or_url.lstrip("@"))
+        from fedsocial.config import validate_actor_name
+        from fedsocial.errors import ValidationError
+
+        # Local names are lower case, as handles are read (`@ALICE@ourhost` is alice).
+        name = handle_or_url.lstrip("@").lower()
+        try:
+            return urls.actor(validate_actor_name(name))
+        except ValueError as exc:
+            raise ValidationError(
+                f"not an actor: {handle_or_url!r} (give @user@host, an http(s) URL or a local name)"
+            ) from exc
     handle = handle_or_url if handle_or_url.startswith("@") else f"@{handle_or_url}"
     return (await directory.by_handle(handle)).id
 

@@ -244,3 +244,34 @@ async def test_show_and_timeline_survive_a_summary_that_is_not_a_string(
         f"Person {actor_id}",
         "preferredUsername: odd",
     ]
+
+
+@pytest.mark.parametrize(
+    ("target", "code", "message"),
+    [
+        ("BOB", 0, ""),
+        ("ftp://bob", 2, "not an actor: 'ftp://bob'"),
+        ("", 2, "not an actor: ''"),
+        ("bob smith", 2, "not an actor: 'bob smith'"),
+    ],
+)
+async def test_follow_reads_a_bare_name_as_a_local_actor_in_any_case(
+    start_instance: StartInstance,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    target: str,
+    code: int,
+    message: str,
+) -> None:
+    # Given alpha with amy and bob
+    alpha = await start_instance("alpha")
+    await alpha.add_actor("amy")
+    await alpha.add_actor("bob")
+    config = write_cli_config(alpha, tmp_path)
+
+    # When amy follows a bare name in capitals, or something that is no name at all
+    result = await _main_async(str(config), "follow", "amy", target)
+
+    # Then capitals name bob; the rest end with exit 2 and say what to give instead
+    assert result == code
+    assert message in capsys.readouterr().err
