@@ -24,6 +24,7 @@ import warnings
 from typing import Any
 
 from rdflib import RDF, BNode, Dataset, Literal, URIRef
+from rdflib.exceptions import Error as RdflibError
 
 from fedsocial.errors import ContextNotAllowed, JsonLdError
 from fedsocial.jsonld.lint_mastodon import mastodon_findings
@@ -66,7 +67,13 @@ def lint_document(document: Any) -> LintReport:
         return LintReport(tuple(findings))
     findings.extend(_undefined_terms(document, expanded))
     findings.extend(_relative_iris(expanded))
-    findings.extend(_ontology_findings(nquads, as2_ontology()))
+    try:
+        findings.extend(_ontology_findings(nquads, as2_ontology()))
+    except RdflibError as exc:
+        # pyld writes some invalid input out as N-Quads rdflib cannot read (a language map
+        # keyed "@reverse" becomes the language tag "@reverse").
+        message = str(exc).splitlines()[0][:200]
+        findings.append(Finding("error", "invalid_rdf", f"the RDF graph is not valid: {message}"))
     try:
         findings.extend(mastodon_findings(normalise(document)))
     except JsonLdError as exc:

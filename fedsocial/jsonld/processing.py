@@ -51,6 +51,16 @@ def check_size(document: Any) -> None:
             stack.extend((item, depth + 1) for item in children)
 
 
+# What pyld raises, besides its JsonLdError, on some invalid documents: a relative context
+# IRI ("1.1") is a ValueError, an "@included" string an AttributeError deep in its node map.
+PYLD_FAULTS = (ValueError, TypeError, AttributeError, KeyError, IndexError)
+
+
+def _fault(exc: BaseException) -> JsonLdError:
+    message = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+    return JsonLdError(f"invalid JSON-LD (pyld cannot process it): {message}")
+
+
 def _options(**extra: Any) -> dict[str, Any]:
     return {"documentLoader": document_loader, **extra}
 
@@ -67,6 +77,8 @@ def expand(document: dict[str, Any]) -> list[Any]:
         result = jsonld.expand(document, _options())
     except jsonld.JsonLdError as exc:
         raise _translate(exc) from exc
+    except PYLD_FAULTS as exc:
+        raise _fault(exc) from exc
     return list(result)
 
 
@@ -78,6 +90,8 @@ def compact(document: dict[str, Any] | list[Any], context: Any) -> dict[str, Any
         result = jsonld.compact(document, context, _options())
     except jsonld.JsonLdError as exc:
         raise _translate(exc) from exc
+    except PYLD_FAULTS as exc:
+        raise _fault(exc) from exc
     return dict(result)
 
 
@@ -89,6 +103,8 @@ def to_nquads(document: dict[str, Any]) -> str:
         result = jsonld.to_rdf(document, _options(format="application/n-quads"))
     except jsonld.JsonLdError as exc:
         raise _translate(exc) from exc
+    except PYLD_FAULTS as exc:
+        raise _fault(exc) from exc
     return str(result)
 
 
@@ -112,6 +128,8 @@ def canonical_nquads(document: dict[str, Any], *, work_limit: int = CANONICAL_WO
         result = _bounded_urdna2015()(work_limit).main(dataset, {"format": "application/n-quads"})
     except jsonld.JsonLdError as exc:
         raise _translate(exc) from exc
+    except PYLD_FAULTS as exc:
+        raise _fault(exc) from exc
     return str(result)
 
 

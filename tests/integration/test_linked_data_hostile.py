@@ -243,3 +243,27 @@ async def test_a_refused_proof_does_not_hide_an_ld_signature_that_holds(
     # When carol forwards it, Then it is accepted on the LD signature
     status, _ = await peer.post(bob, f"{alpha.base}/inbox", signed, signer=carol)
     assert status == 202
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"@context": ["https://www.w3.org/ns/activitystreams", "1.1"]},  # pyld: ValueError
+        {"@included": "x", "@graph": [{}]},  # pyld: AttributeError in its node map
+    ],
+)
+async def test_a_forwarded_activity_pyld_cannot_process_is_refused_not_a_500(
+    alpha: Instance, peer: Peer, change: dict[str, Any]
+) -> None:
+    # Given bob's LD-signed Create, changed after signing into JSON-LD pyld fails on with an
+    # error of its own kind, forwarded by carol
+    bob, carol = peer.add_actor("bob"), peer.add_actor("carol")
+    signed = sign_ld(
+        create_by(bob, peer, alpha, "pyld-fault"),
+        private_key=bob.key,
+        creator=bob.key_id,
+        created="2024-05-01T10:00:00Z",
+    )
+    # When carol posts it, Then it is refused as not proven by bob
+    status, answer = await peer.post(bob, f"{alpha.base}/inbox", {**signed, **change}, signer=carol)
+    assert (status, answer.get("reason")) == (401, "not_owner")

@@ -127,3 +127,40 @@ def test_a_sender_context_of_usual_size_still_takes_the_fast_path() -> None:
     document = {"@context": [AS, terms], "id": "https://e.example/n", "type": "Note"}
     # When it is checked, Then it reads as ours, without pyld
     assert is_canonical_shape(document)
+
+
+_RELATIVE_CONTEXT = {"@context": [AS, "1.1"], "type": "Note"}  # ValueError in pyld
+_INCLUDED_STRING = {"@context": [], "id": "https://e.example/a", "@graph": [{}], "@included": "x"}
+
+
+@pytest.mark.parametrize(
+    ("operation", "document"),
+    [
+        *[(op, _RELATIVE_CONTEXT) for op in (expand, to_nquads, canonical_nquads)],
+        (compact_to_canonical, _RELATIVE_CONTEXT),
+        (to_nquads, _INCLUDED_STRING),  # AttributeError in pyld's node map
+        (canonical_nquads, _INCLUDED_STRING),
+    ],
+)
+def test_pyld_faults_on_invalid_documents_are_json_ld_errors(
+    operation: Any, document: dict[str, Any]
+) -> None:
+    # Given a document pyld fails on with a ValueError or an AttributeError of its own
+    # When it is processed, Then the failure is our JsonLdError (a 400, a finding), no crash
+    with pytest.raises(JsonLdError, match="invalid JSON-LD"):
+        operation(document)
+
+
+def test_lint_reports_rdf_that_cannot_be_read_as_a_finding() -> None:
+    # Given a language map keyed "@reverse", which pyld writes as a language tag rdflib refuses
+    from fedsocial.jsonld.lint import lint_document
+
+    document = {
+        "@context": AS,
+        "id": "https://e.example/a",
+        "type": "Note",
+        "contentMap": {"@reverse": "en"},
+    }
+    # When it is linted, Then it is an error finding, not a traceback
+    report = lint_document(document)
+    assert "invalid_rdf" in report.codes() and report.exit_code == 2
