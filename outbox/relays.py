@@ -23,7 +23,10 @@ from outbox.service import Outbox
 
 
 def _check_url(url: str) -> None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # "http://[x": an IPv6 host never closed
+        raise ValidationError(f"a relay URL must be an absolute http(s) URL, not {url!r}") from exc
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValidationError(f"a relay URL must be an absolute http(s) URL, not {url!r}")
 

@@ -129,7 +129,10 @@ def _addressed(node: dict[str, Any]) -> bool:
 def _is_absolute_http(value: Any) -> bool:
     if not isinstance(value, str):
         return False
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # "http://[x": an IPv6 host never closed
+        return False
     return parts.scheme in {"http", "https"} and bool(parts.netloc)
 
 

@@ -15,7 +15,8 @@ from fedsocial import appkeys
 from fedsocial.crypto.integrity import create_proof
 from fedsocial.crypto.keys import ed25519_to_multibase, generate_ed25519_key, generate_rsa_key
 from fedsocial.crypto.ld_signature import sign_ld
-from fedsocial.storage import inbox_queue, notifications, objects, shares
+from fedsocial.errors import ValidationError
+from fedsocial.storage import inbox_queue, notifications, objects, relays, shares
 from outbox.addressing import Visibility
 from outbox.compose import NoteDraft
 from outbox.relays import subscribe
@@ -267,3 +268,16 @@ async def test_a_forwarded_activity_pyld_cannot_process_is_refused_not_a_500(
     # When carol posts it, Then it is refused as not proven by bob
     status, answer = await peer.post(bob, f"{alpha.base}/inbox", {**signed, **change}, signer=carol)
     assert (status, answer.get("reason")) == (401, "not_owner")
+
+
+@pytest.mark.parametrize("url", ["http://[x/inbox", "relay.example/inbox", "ftp://relay.example/"])
+async def test_a_relay_url_that_is_not_an_http_url_is_refused_clearly(
+    alpha: Instance, url: str
+) -> None:
+    # Given a relay URL that urlsplit cannot read, or that is not absolute http(s)
+    assert alpha.app is not None
+    await ensure_instance_actor(alpha.db, alpha.app[appkeys.CLOCK])
+    # When it is subscribed to, Then it is a ValidationError, and no relay is recorded
+    with pytest.raises(ValidationError, match="absolute http"):
+        await subscribe(outbox_of(alpha.app), url)
+    assert await relays.list_all(alpha.db) == []

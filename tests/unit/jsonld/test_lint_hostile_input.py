@@ -131,3 +131,12 @@ async def test_a_url_on_a_private_address_is_refused_unless_allowed(
     assert hits == []
     assert code == 2 and report["exit_code"] == 2
     assert report["findings"][0]["code"] == "blocked_address"
+
+
+def test_an_id_that_is_not_a_parseable_url_is_a_finding() -> None:
+    # Given a note whose id opens an IPv6 host it never closes (urlsplit raises on it)
+    from fedsocial.jsonld.lint import lint_document
+
+    document = {"@context": AS, "id": "http://[x", "type": "Note"}
+    # When it is linted, Then the id is reported, not a traceback
+    assert "id_not_absolute" in lint_document(document).codes()
