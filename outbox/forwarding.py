@@ -34,11 +34,16 @@ def already_served_hosts(actor: str, addressed: Iterable[str], urls: Urls) -> se
     """Hosts that have the activity without us: its actor's, and those of actors it names
     directly (a collection of another server cannot be expanded by the sender, so those do
     not count; nor do Public and our own ids)."""
-    hosts = {inbox_host(actor)}
-    for iri in addressed:
-        if is_public(iri) or urls.is_local(iri) or iri.rstrip("/").endswith("/followers"):
+    hosts = set()
+    for iri in [actor, *addressed]:
+        if iri != actor and (
+            is_public(iri) or urls.is_local(iri) or iri.rstrip("/").endswith("/followers")
+        ):
             continue
-        hosts.add(inbox_host(iri))
+        try:
+            hosts.add(inbox_host(iri))
+        except ValueError:  # "http://[x": names no host, so no server has the activity there
+            continue
     return hosts
 
 
