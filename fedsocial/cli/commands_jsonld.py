@@ -95,9 +95,14 @@ async def cmd_lint(args: argparse.Namespace) -> int:
             )
         )
     else:
+        from fedsocial.cli.tables import terminal_text
+
         for f in report.findings:
             where = f" at {f.path}" if f.path else ""
-            print(f"{f.severity}: {f.code}{where}: {f.message}")
+            # Paths and messages quote the document: a hostile one must not drive the terminal
+            # or fake lines of the report.
+            line = terminal_text(f"{f.severity}: {f.code}{where}: {f.message}")
+            print(line.replace("\n", "\ufffd"))
         summary = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)"
         print(f"{source}: {'clean' if not report.findings else summary}")
     return report.exit_code

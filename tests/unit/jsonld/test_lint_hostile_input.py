@@ -140,3 +140,30 @@ def test_an_id_that_is_not_a_parseable_url_is_a_finding() -> None:
     document = {"@context": AS, "id": "http://[x", "type": "Note"}
     # When it is linted, Then the id is reported, not a traceback
     assert "id_not_absolute" in lint_document(document).codes()
+
+
+def test_the_text_report_cannot_drive_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a note with undefined keys holding an escape sequence and a line feed that fakes
+    # a clean report
+    path = tmp_path / "hostile.json"
+    path.write_text(
+        json.dumps(
+            {
+                "@context": AS,
+                "id": "https://e.example/n",
+                "type": "Note",
+                "\x1b]0;owned\x07\x1b[2J": 1,
+                "x\nhostile.json: clean": 2,
+            }
+        )
+    )
+    # When it is linted as text
+    capsys.readouterr()
+    code = main(["lint", str(path)])
+    out = capsys.readouterr().out
+    # Then no control character reaches the terminal, and each finding stays on its line
+    assert code == 2
+    assert "\x1b" not in out and "\x07" not in out
+    assert not any(line.startswith("hostile.json: clean") for line in out.splitlines())
