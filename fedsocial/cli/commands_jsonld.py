@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
 from typing import Any
 
@@ -95,16 +96,11 @@ async def cmd_lint(args: argparse.Namespace) -> int:
             )
         )
     else:
-        from fedsocial.cli.tables import terminal_text
-
         for f in report.findings:
             where = f" at {f.path}" if f.path else ""
-            # Paths and messages quote the document: a hostile one must not drive the terminal
-            # or fake lines of the report.
-            line = terminal_text(f"{f.severity}: {f.code}{where}: {f.message}")
-            print(line.replace("\n", "\ufffd"))
+            print(_printable(f"{f.severity}: {f.code}{where}: {f.message}"))
         summary = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)"
-        print(f"{source}: {'clean' if not report.findings else summary}")
+        print(_printable(f"{source}: {'clean' if not report.findings else summary}"))
     return report.exit_code
 
 
@@ -120,3 +116,15 @@ async def _read_document(args: argparse.Namespace, source: str) -> Any:
     except OSError as exc:
         raise InvalidJson(f"cannot read {source}: {exc.strerror}") from exc
     return parse_document(read_text(data, source=source), source=source)
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _printable(line: str) -> str:
+    """One line of the text report, safe to print: paths and messages quote the document, and
+    a hostile one must not drive the terminal, fake lines of the report, or hold a lone
+    surrogate (which UTF-8 output cannot encode: a traceback)."""
+    from fedsocial.cli.tables import terminal_text
+
+    return _SURROGATES.sub("\ufffd", terminal_text(line)).replace("\n", "\ufffd")

@@ -145,8 +145,8 @@ def test_an_id_that_is_not_a_parseable_url_is_a_finding() -> None:
 def test_the_text_report_cannot_drive_the_terminal(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Given a note with undefined keys holding an escape sequence and a line feed that fakes
-    # a clean report
+    # Given a note with undefined keys holding an escape sequence, a line feed that fakes
+    # a clean report, and a lone surrogate (UTF-8 output cannot encode it)
     path = tmp_path / "hostile.json"
     path.write_text(
         json.dumps(
@@ -156,6 +156,7 @@ def test_the_text_report_cannot_drive_the_terminal(
                 "type": "Note",
                 "\x1b]0;owned\x07\x1b[2J": 1,
                 "x\nhostile.json: clean": 2,
+                "\ud800": 3,
             }
         )
     )
@@ -165,5 +166,6 @@ def test_the_text_report_cannot_drive_the_terminal(
     out = capsys.readouterr().out
     # Then no control character reaches the terminal, and each finding stays on its line
     assert code == 2
+    out.encode("utf-8")
     assert "\x1b" not in out and "\x07" not in out
     assert not any(line.startswith("hostile.json: clean") for line in out.splitlines())
