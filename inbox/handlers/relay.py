@@ -21,9 +21,9 @@ from inbox.context import Effects, Received, Services
 async def is_subscribed_relay(services: Services, actor: str) -> bool:
     """True when `actor` is a relay that accepted our subscription: its inbox (Mastodon matches
     relays by inbox) is one of theirs. Errors from our tree when the actor cannot be read."""
-    inboxes = await relays.accepted_inboxes(services.db)
+    inboxes = [i for i in await relays.accepted_inboxes(services.db) if same_origin(i, actor)]
     if not inboxes:
-        return False  # no relay: no need to look the actor up
+        return False  # no relay on the actor's server: no need to look the actor up
     remote = await services.remote_actors.get(actor)
     return remote.inbox in inboxes
 
