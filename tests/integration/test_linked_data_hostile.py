@@ -316,3 +316,18 @@ async def test_a_reply_addressing_an_unreadable_url_is_stored_and_forwarded(
     assert received is not None and (received.state, received.last_error) == ("applied", None)
     assert await objects.get(alpha.db, create["object"]["id"]) is not None
     assert await objects.get(gamma.db, create["object"]["id"]) is not None
+
+
+async def test_an_ld_signature_by_another_actor_does_not_prove_the_activity(
+    alpha: Instance, peer: Peer
+) -> None:
+    # Given a Create claiming bob as its actor, validly LD-signed by carol's own key
+    bob, carol = peer.add_actor("bob"), peer.add_actor("carol")
+    create = create_by(bob, peer, alpha, "ld-other")
+    signed = sign_ld(
+        create, private_key=carol.key, creator=carol.key_id, created="2024-05-01T10:00:00Z"
+    )
+    # When carol posts it, Then it is refused: the signature holds, but it is not bob's
+    status, answer = await peer.post(bob, f"{alpha.base}/inbox", signed, signer=carol)
+    assert (status, answer.get("reason")) == (401, "not_owner")
+    assert await inbox_queue.get(alpha.db, create["id"]) is None
