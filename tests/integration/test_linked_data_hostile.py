@@ -194,10 +194,10 @@ async def test_a_relays_announce_brings_the_post_but_is_not_a_boost(
     assert await objects.get(alpha.db, theirs) is not None
 
 
-async def test_a_reply_that_carries_no_signature_of_its_own_is_not_forwarded(
-    start_instance: StartInstance, peer: Peer
-) -> None:
-    # Given alice (alpha), followed by carol (gamma), and her public note
+async def _alice_followed_on_gamma_with_a_note(
+    start_instance: StartInstance,
+) -> tuple[Instance, Instance, str, str]:
+    """alpha with alice, followed by carol on gamma, and alice's public note (its id)."""
     alpha = await start_instance("alpha")
     gamma = await start_instance("gamma")
     assert alpha.app is not None and gamma.app is not None
@@ -210,6 +210,14 @@ async def test_a_reply_that_carries_no_signature_of_its_own_is_not_forwarded(
         NoteDraft(text="Hello", visibility=Visibility.PUBLIC),
     )
     await drain(alpha, gamma)
+    return alpha, gamma, alice, note
+
+
+async def test_a_reply_that_carries_no_signature_of_its_own_is_not_forwarded(
+    start_instance: StartInstance, peer: Peer
+) -> None:
+    # Given alice (alpha), followed by carol (gamma), and her public note
+    alpha, gamma, alice, note = await _alice_followed_on_gamma_with_a_note(start_instance)
     # When bob (a peer) replies, addressing alice's followers, HTTP-signed but with no LD
     # signature or proof in the document (gamma could never accept it from alpha)
     bob = peer.add_actor("bob")
@@ -287,18 +295,7 @@ async def test_a_reply_addressing_an_unreadable_url_is_stored_and_forwarded(
     start_instance: StartInstance, peer: Peer
 ) -> None:
     # Given alice (alpha), followed by carol (gamma), and her public note
-    alpha = await start_instance("alpha")
-    gamma = await start_instance("gamma")
-    assert alpha.app is not None and gamma.app is not None
-    alice = await alpha.add_actor("alice")
-    await gamma.add_actor("carol")
-    await outbox_of(gamma.app).follow(await local_actors(gamma.app).require("carol"), alice)
-    await drain(alpha, gamma)
-    note = await outbox_of(alpha.app).post(
-        await local_actors(alpha.app).require("alice"),
-        NoteDraft(text="Hello", visibility=Visibility.PUBLIC),
-    )
-    await drain(alpha, gamma)
+    alpha, gamma, alice, note = await _alice_followed_on_gamma_with_a_note(start_instance)
     # When bob replies, LD-signed, addressing alice's followers and "http://[x" (a URL
     # urlsplit cannot read: working out which servers already had it raised ValueError)
     bob = peer.add_actor("bob")
