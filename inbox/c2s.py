@@ -1,7 +1,8 @@
 """Inbox layer: the client-to-server read of an actor's inbox (`GET /users/{name}/inbox`).
 
 Only the actor itself may read it, with `Authorization: Bearer <token>` (tokens from
-`fedsocial token create`). The answer is a paged OrderedCollection, newest first.
+`fedsocial token create`): 401 without a live token, 403 with another actor's. The answer
+is a paged OrderedCollection, newest first.
 """
 
 from __future__ import annotations
@@ -13,19 +14,10 @@ from aiohttp import web
 from fedsocial import appkeys
 from fedsocial.paging import PageRequest
 from fedsocial.sanitize import HtmlSanitizer
-from fedsocial.storage import inbox_queue, tokens
+from fedsocial.storage import inbox_queue
+from fedsocial.web.bearer import require_token_of
 from fedsocial.web.collections import collection_response
 from inbox.incoming_objects import sanitised_document
-
-_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="fedsocial"'}
-
-
-def bearer_token(request: web.Request) -> str | None:
-    """The token of an `Authorization: Bearer …` header, or None."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
 
 
 def _shown(activity: dict[str, Any], sanitizer: HtmlSanitizer) -> dict[str, Any]:
@@ -44,10 +36,7 @@ async def inbox_collection(request: web.Request) -> web.StreamResponse:
     """GET /users/{name}/inbox: what the actor received, for the actor's own token only."""
     name = request.match_info["name"]
     db = request.app[appkeys.DB]
-    token = bearer_token(request)
-    owner = None if token is None else await tokens.actor_for(db, token)
-    if owner is None or owner != name:
-        raise web.HTTPUnauthorized(reason="Unauthorized", headers=_CHALLENGE)
+    await require_token_of(request, db, name, to="read an inbox")
 
     sanitizer = HtmlSanitizer()
 

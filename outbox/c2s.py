@@ -19,8 +19,9 @@ from aiohttp import web
 from actors.local import LocalActor
 from fedsocial import appkeys
 from fedsocial.activity_json import first_str, get_id, get_ids, holds_lone_surrogate, is_public
-from fedsocial.errors import BadRequest, Forbidden, InvalidJson, NotFound, Unauthorized
-from fedsocial.storage import activities, tokens
+from fedsocial.errors import BadRequest, Forbidden, InvalidJson, NotFound
+from fedsocial.storage import activities
+from fedsocial.web.bearer import require_token_of
 from outbox.addressing import visibility_of
 from outbox.compose import NoteDraft
 from outbox.service import outbox_of
@@ -32,16 +33,8 @@ _PARAGRAPH = re.compile(r"</p>\s*<p[^>]*>", re.IGNORECASE)
 
 
 async def _authorised_actor(request: web.Request) -> LocalActor:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("a bearer token is required to post to an outbox")
-    owner = await tokens.actor_for(request.app[appkeys.DB], token.strip())
-    if owner is None:
-        raise Unauthorized("unknown or revoked token")
     name = request.match_info["name"]
-    if owner != name:
-        raise Forbidden(f"this token does not belong to {name}")
+    await require_token_of(request, request.app[appkeys.DB], name, to="post to an outbox")
     return await outbox_of(request.app).local_actors.require(name)
 
 

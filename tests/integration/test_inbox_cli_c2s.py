@@ -92,13 +92,15 @@ async def test_token_and_c2s_inbox(
         # Then she gets an OrderedCollection of both, newest first
         assert collection["type"] == "OrderedCollection" and collection["totalItems"] == 2
         assert [a["id"] for a in page["orderedItems"]] == [follow["id"], create["id"]]
-        # And without a token, or with another actor's token, it is 401
+        # And without a token it is 401; with another actor's token 403, as on the outbox
         async with session.get(inbox) as response:
             assert response.status == 401
+            assert response.headers["WWW-Authenticate"].startswith("Bearer")
         assert await run_in_process(config, "token", "create", "carla") == 0
         other = capsys.readouterr().out.strip()
         async with session.get(inbox, headers={"Authorization": f"Bearer {other}"}) as response:
-            assert response.status == 401
+            assert response.status == 403
+            assert (await response.json())["message"] == "this token does not belong to alice"
         # When the token is revoked, Then it no longer works
         assert await run_in_process(config, "token", "revoke", token) == 0
         async with session.get(inbox, headers=auth) as response:
