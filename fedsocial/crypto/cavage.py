@@ -195,7 +195,7 @@ def parse_cavage(parts: HttpRequestParts) -> SignatureInput:
     key_id, encoded = params.get("keyid"), params.get("signature")
     if not key_id or not encoded:
         raise SignatureError("invalid", "keyId and signature are required signature parameters")
-    if any("\udc80" <= char <= "\udcff" for char in key_id):
+    if not key_id.isascii() and any("\udc80" <= char <= "\udcff" for char in key_id):
         # Bytes that are not UTF-8 (aiohttp hands them on as surrogate escapes): no key is
         # named so, and nothing downstream (URLs, the database) can carry them.
         raise SignatureError("invalid", "keyId is not UTF-8 text")
