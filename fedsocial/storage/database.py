@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -30,6 +31,38 @@ T = TypeVar("T")
 def _rollback_if_open(raw: sqlite3.Connection) -> None:
     if raw.in_transaction:
         raw.execute("ROLLBACK")
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a migration script into its statements (a trigger's body stays whole)."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending
+            pending = ""
+    if pending.strip():
+        yield pending  # unfinished: let SQLite say what is wrong with it
+
+
+def _apply_migration(number: int, sql: str, raw: sqlite3.Connection) -> bool:
+    """Apply one migration unless the file already has it; True if this call applied it."""
+    # `executescript` would commit before its first statement, so the version could not be
+    # read inside the same transaction: another process migrating at the same moment would
+    # then run the script a second time ("table ... already exists").
+    raw.execute("BEGIN IMMEDIATE")
+    try:
+        if int(raw.execute("PRAGMA user_version").fetchone()[0]) >= number:
+            raw.execute("ROLLBACK")
+            return False
+        for statement in _statements(sql):
+            raw.execute(statement)
+        raw.execute(f"PRAGMA user_version={number}")
+        raw.execute("COMMIT")
+    except BaseException:
+        _rollback_if_open(raw)
+        raise
+    return True
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -122,7 +155,11 @@ class Database:
         return current
 
     async def migrate(self) -> list[str]:
-        """Apply every migration the file lacks, each in its own transaction; return their names."""
+        """Apply every migration the file lacks, each in its own transaction; return their names.
+
+        Safe when several processes (`init`, `serve --workers N`) migrate one file at once: each
+        migration checks the stored version inside its write transaction, so it runs only once.
+        """
         current = await self.check_version()
         applied: list[str] = []
         for number, name, sql in migrations():
@@ -130,15 +167,11 @@ class Database:
                 continue
             async with self._write_lock:
                 try:
-                    # executescript commits first, so the script carries its own BEGIN/COMMIT.
-                    await self._conn.executescript(
-                        f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version={number};\nCOMMIT;"
-                    )
+                    ran = await self._in_thread(partial(_apply_migration, number, sql))
                 except sqlite3.Error as exc:
-                    if self._conn.in_transaction:
-                        await self._conn.execute("ROLLBACK")
                     raise StorageError(f"migration {name} failed: {exc}") from exc
-            applied.append(name)
+            if ran:
+                applied.append(name)
         return applied
 
     @asynccontextmanager
