@@ -5,7 +5,7 @@ from __future__ import annotations
 from actors.local import LocalActor
 from fedsocial.clock import iso
 from fedsocial.errors import FedsocialError, Forbidden, NotFound, ValidationError
-from fedsocial.storage import activities, blocks, deliveries, follows
+from fedsocial.storage import activities, blocks, deliveries, follows, timeline
 from outbox import compose
 from outbox.action_base import ActionBase
 from outbox.addressing import Visibility
@@ -19,11 +19,16 @@ class SocialActions(ActionBase):
 
         Returns the Follow's id. The target must resolve to an actor (NotFound, ValidationError
         or FetchError otherwise, with nothing stored): a follow of something unreachable would
-        stay pending forever, with no delivery to retry.
+        stay pending forever, with no delivery to retry. Forbidden when either blocks the other
+        (as on Mastodon): our block would stop the Follow's delivery, theirs its Accept.
         """
         actor_id = self.urls.actor(actor.name)
         if target_id == actor_id:
             raise ValidationError("an actor cannot follow itself")
+        if await blocks.is_blocked(self.db, actor_id, target_id):
+            raise Forbidden(f"{actor.name} blocks {target_id}: unblock first")
+        if await blocks.is_blocked(self.db, target_id, actor_id):
+            raise Forbidden(f"{target_id} blocks {actor.name}")
         await self.remote_actors.get(target_id)
         follow = compose.build_follow(
             target_id, activity_id=self.activity_id(actor), actor_id=actor_id
@@ -58,8 +63,8 @@ class SocialActions(ActionBase):
         return str(undo["id"])
 
     async def block(self, actor: LocalActor, target_id: str) -> str:
-        """Block `target_id`: follows both ways end, the Block is sent to them, and nothing of
-        ours is delivered to them any more.
+        """Block `target_id`: follows both ways end, their posts leave our timeline, the Block
+        is sent to them, and nothing of ours is delivered to them any more.
 
         A remote target need not be reachable (blocking someone whose server is down must
         work), but it must be an http(s) URL; a local one must exist (NotFound otherwise).
@@ -82,6 +87,8 @@ class SocialActions(ActionBase):
             )
             await follows.delete_in(conn, actor_id, target_id)
             await follows.delete_in(conn, target_id, actor_id)
+            hide = timeline.remove_author_for(actor.name, target_id)
+            await conn.execute(hide.sql, hide.params)
         return str(block["id"])
 
     async def unblock(self, actor: LocalActor, target_id: str) -> str:

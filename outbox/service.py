@@ -23,7 +23,7 @@ from fedsocial.activity_json import get_id
 from fedsocial.clock import Clock, iso
 from fedsocial.config import Config
 from fedsocial.federation.signing import SigningKey
-from fedsocial.storage import follows
+from fedsocial.storage import blocks, follows
 from fedsocial.storage.database import Database
 from fedsocial.storage.shards import WHOLE, Shard
 from fedsocial.urls import Urls
@@ -204,7 +204,14 @@ class Outbox(OutboxActions):
         reject = compose.build_reject(
             follow, activity_id=self.activity_id(actor), actor_id=self.urls.actor(actor.name)
         )
-        await self.send(actor, reject, extra_recipients=[follower])
+        # A follower we block is left out of every audience, yet must hear the Reject (its
+        # request would stay pending on its server for ever): name its inbox directly.
+        inboxes: list[str] = []
+        blocked = await blocks.is_blocked(self.db, self.urls.actor(actor.name), follower)
+        if blocked and not self.urls.is_local(follower):
+            known = await self.remote_actors.get(follower)
+            inboxes.append(known.shared_inbox or known.inbox)
+        await self.send(actor, reject, extra_recipients=[follower], inboxes=inboxes)
 
     async def drain(self) -> int:
         """Deliver every row due now; return how many were attempted (0 without a poster).

@@ -16,7 +16,8 @@ async def on_follow(services: Services, activity: Received, effects: Effects) ->
     """Record a follower of a local actor; Accept it, or keep it pending for manual approval.
 
     A follow that is already accepted is accepted again (the follower may have lost our
-    Accept); a follower the local actor blocks is rejected.
+    Accept); a follower the local actor blocks is rejected, and so is any follow of an actor
+    that moved away (as Mastodon does: the followers belong to the new account now).
     """
     target = object_id(activity)
     name = local_user_name(services, target)
@@ -24,7 +25,7 @@ async def on_follow(services: Services, activity: Received, effects: Effects) ->
     if actor is None:
         raise ValidationError(f"Follow of {target}, which is not a local actor")
     follower = activity.actor
-    if await blocks.is_blocked(services.db, target, follower):
+    if actor.row.moved_to is not None or await blocks.is_blocked(services.db, target, follower):
         await services.outbox.reject_follow(actor, activity.document)
         return Outcome.APPLIED
     current = await follows.get_state(services.db, follower, target)

@@ -2,13 +2,14 @@
 
 We record `movedTo` on the old actor. When the target lists the old actor in `alsoKnownAs`
 (the proof that both belong to the same person), each local follower of the old actor follows
-the target through the outbox, drops the old follow, and is notified.
+the target through the outbox, drops the old follow, and is notified; a follower that is the
+target itself, or that is blocked by it or blocks it, keeps its old follow (as on Mastodon).
 """
 
 from __future__ import annotations
 
 from fedsocial.activity_json import get_id, get_ids
-from fedsocial.errors import ValidationError
+from fedsocial.errors import Forbidden, ValidationError
 from fedsocial.storage import follows, notifications
 from inbox.context import Effects, Outcome, Received, Services
 from inbox.handlers.common import object_id
@@ -34,9 +35,12 @@ async def on_move(services: Services, activity: Received, effects: Effects) -> O
     ):
         name = local_user_name(services, follower)
         local = None if name is None else await services.local_actors.get(name)
-        if local is None:
-            continue
-        await services.outbox.follow(local, target)
+        if local is None or follower == target:
+            continue  # the new account itself followed the old one: nothing to move
+        try:
+            await services.outbox.follow(local, target)
+        except Forbidden:
+            continue  # a block between them: the old follow stays, as on Mastodon
         effects.add(follows.delete_statement(follower, old))
         effects.add(
             notifications.add(
