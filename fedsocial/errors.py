@@ -6,7 +6,8 @@ Each class carries the HTTP status it maps to and a short machine-readable code.
     FedsocialError (500)
     ├── ConfigError                    bad or unreadable configuration
     ├── StorageError                   database problems
-    │   └── SchemaTooNewError          database newer than this code
+    │   ├── SchemaTooNewError          database newer than this code
+    │   └── StorageUnavailable (503)   busy, full or shutting down: try again later
     ├── BadRequest (400)
     │   ├── InvalidJson (400)
     │   ├── ValidationError (400)      well-formed but unacceptable input
@@ -57,6 +58,14 @@ class SchemaTooNewError(StorageError):
     """The database schema is newer than this version of fedsocial knows."""
 
     code = "schema_too_new"
+
+
+class StorageUnavailable(StorageError):
+    """The database cannot take the write now (locked by another process, disk full, shutting
+    down); nothing was stored and the same request can succeed later."""
+
+    status = 503
+    code = "storage_unavailable"
 
 
 class BadRequest(FedsocialError):

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 
 from fedsocial.clock import Clock
-from fedsocial.errors import StorageError
+from fedsocial.errors import StorageError, StorageUnavailable
 from fedsocial.storage import inbox_queue
 from fedsocial.storage.database import Database
 from fedsocial.storage.inbox_queue import NewActivity
@@ -49,7 +49,7 @@ class BatchWriter:
             task.cancel()
             await asyncio.wait([task])
         left, self._queue = self._queue, []
-        self._fail(left, StorageError("the inbox stopped before the activity was stored"))
+        self._fail(left, StorageUnavailable("the inbox stopped before the activity was stored"))
 
     def busy(self, *, within: float) -> bool:
         """True when rows were committed in the last `within` seconds (requests are arriving)."""
@@ -58,7 +58,7 @@ class BatchWriter:
     async def write(self, item: NewActivity) -> None:
         """Queue one row and return when it is committed; raise StorageError if it was not."""
         if self._task is None:
-            raise StorageError("the inbox is not accepting activities (shutting down)")
+            raise StorageUnavailable("the inbox is not accepting activities (shutting down)")
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.append((item, future))
         self._wakeup.set()
@@ -78,12 +78,17 @@ class BatchWriter:
                     self._db, [item for item, _ in batch], now=self._clock.now()
                 )
             except StorageError as exc:
+                # E.g. StorageUnavailable (another process held the lock too long, a full
+                # disk): the senders get a 503 and retry, nothing was stored.
+                log.warning("storing %d inbox activities failed: %s", len(batch), exc)
                 self._fail(batch, exc)
                 continue
             except asyncio.CancelledError:
                 # Stopping mid-commit: the requests must still get an answer (a 503, so the
                 # sender retries; if the rows did commit, the retry is a known duplicate).
-                self._fail(batch, StorageError("the inbox stopped before the activity was stored"))
+                self._fail(
+                    batch, StorageUnavailable("the inbox stopped before the activity was stored")
+                )
                 raise
             except Exception as exc:
                 log.exception("storing %d inbox activities failed", len(batch))

@@ -29,7 +29,7 @@ from fedsocial.crypto.http_request import HttpRequestParts
 from fedsocial.crypto.keys import PublicKey, load_private_key, load_public_key
 from fedsocial.crypto.signature_input import SignatureInput
 from fedsocial.crypto.verify import Policy, VerifiedSignature, parse_signatures, verify_signature
-from fedsocial.errors import FedsocialError, Gone, SignatureError, ValidationError
+from fedsocial.errors import FedsocialError, Gone, SignatureError, StorageError, ValidationError
 from fedsocial.federation.actor_documents import (
     KeyMaterial,
     authority,
@@ -280,6 +280,10 @@ class KeyResolver:
         except Gone as exc:
             await self._mark_deleted(url)
             raise _failed(f"{what}: {url} is gone") from exc
+        except StorageError:
+            # Ours, not the key's (e.g. a database locked by the CLI): a 401 would tell the
+            # sender never to retry, a 503 tells it to come back.
+            raise
         except FedsocialError as exc:
             raise _failed(f"{what}: {exc.message}") from exc
         if is_tombstone(document):

@@ -19,13 +19,46 @@ from typing import Any, TypeVar, cast
 
 import aiosqlite
 
-from fedsocial.errors import SchemaTooNewError, StorageError
+from fedsocial.errors import SchemaTooNewError, StorageError, StorageUnavailable
 from fedsocial.storage import shards
 
 _MIGRATION_RE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 Row = sqlite3.Row
 T = TypeVar("T")
+
+
+# SQLite's primary result codes for "cannot write now" (an extended code keeps its primary code
+# in the low byte): another process (the CLI, another `serve` worker) held the write lock past
+# busy_timeout, or the disk is full.
+_UNAVAILABLE_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_FULL})
+
+
+def _unavailable(exc: BaseException) -> StorageUnavailable | None:
+    """The StorageUnavailable a failed write stands for, or None if it is another failure."""
+    if isinstance(exc, sqlite3.Error) and (exc.sqlite_errorcode & 0xFF) in _UNAVAILABLE_CODES:
+        # No file path in the message: it may reach a peer as a 503 body.
+        return StorageUnavailable(f"the database cannot take writes now ({exc}): try again later")
+    return None
+
+
+# Switching a new file to WAL takes a lock SQLite does not wait for (no busy handler): when
+# several processes open a new file at once, all but one get "database is locked" at once.
+_WAL_TRIES = 250
+_WAL_PAUSE = 0.02  # seconds; with the tries, about busy_timeout in all
+
+
+async def _enter_wal_mode(conn: aiosqlite.Connection) -> None:
+    """Put the file in WAL mode, waiting for another process doing the same to finish."""
+    for attempt in range(_WAL_TRIES):
+        try:
+            await conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            busy = (exc.sqlite_errorcode & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+            if not busy or attempt == _WAL_TRIES - 1:
+                raise
+        await asyncio.sleep(_WAL_PAUSE)
 
 
 def _rollback_if_open(raw: sqlite3.Connection) -> None:
@@ -114,7 +147,7 @@ class Database:
         conn.row_factory = sqlite3.Row
         db = cls(conn, path)
         try:
-            await conn.execute("PRAGMA journal_mode=WAL")
+            await _enter_wal_mode(conn)
             await conn.execute("PRAGMA synchronous=NORMAL")
             await conn.execute("PRAGMA busy_timeout=5000")
             await conn.execute("PRAGMA foreign_keys=ON")
@@ -176,23 +209,31 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Run the block as one write transaction: all of it is committed, or none."""
+        """Run the block as one write transaction: all of it is committed, or none.
+
+        Raises StorageUnavailable (503) when the database cannot take the write now: locked by
+        another process past busy_timeout, or the disk is full.
+        """
         async with self._write_lock:
             try:
                 await self._conn.execute("BEGIN IMMEDIATE")
                 yield self._conn
                 await self._conn.execute("COMMIT")
-            except BaseException:
+            except BaseException as exc:
                 # Also when cancelled while BEGIN was queued (it still runs in the database
                 # thread) or when COMMIT failed: a transaction left open would make every later
                 # BEGIN fail. Queued after them, this sees what they left.
                 await self._in_thread(_rollback_if_open)
+                unavailable = _unavailable(exc)
+                if unavailable is not None:
+                    raise unavailable from exc
                 raise
 
     async def run_in_transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn(raw_connection)` in the database thread as one write transaction.
 
-        All of `fn` is committed, or none of it (any exception rolls back and propagates). It is
+        All of `fn` is committed, or none of it (any exception rolls back and propagates; a
+        locked database or a full disk as StorageUnavailable). It is
         one round trip to the database thread however many statements `fn` runs, which is what
         busy write paths (the inbox) need; `fn` must not block on anything but SQLite.
         """
@@ -208,7 +249,13 @@ class Database:
             return result
 
         async with self._write_lock:
-            return await self._in_thread(body)
+            try:
+                return await self._in_thread(body)
+            except sqlite3.Error as exc:
+                unavailable = _unavailable(exc)
+                if unavailable is not None:
+                    raise unavailable from exc
+                raise
 
     async def _in_thread(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn(raw_connection)` as one job of the database thread."""
