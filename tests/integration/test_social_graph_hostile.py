@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from actors.remote import remote_actors
 from actors.state import local_actors
+from fedsocial.crypto.keys import generate_rsa_key, public_key_to_pem
 from fedsocial.errors import Forbidden
 from fedsocial.storage import blocks, follows, inbox_queue, timeline
 from outbox.service import outbox_of
@@ -116,3 +118,136 @@ async def test_move_to_the_local_follower_itself(alpha: Instance, peer: Peer) ->
     assert await follows.get_state(alpha.db, alice_id, alice_id) is None
     moved = await remote_actors(alpha.app).cached(bob.id)
     assert moved is not None and moved.moved_to == alice_id
+
+
+async def test_move_keeps_the_follow_of_a_follower_who_blocks_the_target(
+    alpha: Instance, peer: Peer
+) -> None:
+    # Given alice follows bob and blocks bob's new account
+    assert alpha.app is not None
+    bob, new = peer.add_actor("bob"), peer.add_actor("bob2")
+    new.also_known_as = [bob.id]
+    alice_id = alpha.actor_id("alice")
+    await follows.upsert(alpha.db, alice_id, bob.id, activity_id=None, state="accepted", now=0)
+    alice = await local_actors(alpha.app).require("alice")
+    await outbox_of(alpha.app).block(alice, new.id)
+    # When bob moves there
+    move = payload("mastodon_move", bob, alpha, target=new.id)
+    # Then the Move applies, but alice does not follow the account she blocks
+    assert await deliver(peer, bob, alpha, move) == "applied"
+    assert await follows.get_state(alpha.db, alice_id, new.id) is None
+    assert await follows.get_state(alpha.db, alice_id, bob.id) == "accepted"
+
+
+async def test_reject_after_accept_removes_the_follow(alpha: Instance, peer: Peer) -> None:
+    # Given alice's follow of bob was accepted
+    assert alpha.app is not None
+    bob = peer.add_actor("bob")
+    alice_id = alpha.actor_id("alice")
+    alice = await local_actors(alpha.app).require("alice")
+    follow_id = await outbox_of(alpha.app).follow(alice, bob.id)
+    accept = load_payload(
+        "mastodon_accept_follow", actor=bob.id, follow_id=follow_id, local=alice_id
+    )
+    assert await deliver(peer, bob, alpha, accept) == "applied"
+    assert await follows.get_state(alpha.db, alice_id, bob.id) == "accepted"
+    # When bob later rejects it (Mastodon's "remove follower"), naming the Follow by id only
+    reject = {"id": f"{bob.id}#rejects/1", "type": "Reject", "actor": bob.id, "object": follow_id}
+    assert await deliver(peer, bob, alpha, reject) == "applied"
+    # Then alice no longer follows bob
+    assert await follows.get_state(alpha.db, alice_id, bob.id) is None
+
+
+async def test_others_cannot_settle_or_undo_a_follow(alpha: Instance, peer: Peer) -> None:
+    # Given bob follows alice, and alice asked to follow bob
+    assert alpha.app is not None
+    bob, mallory = peer.add_actor("bob"), peer.add_actor("mallory")
+    alice_id = alpha.actor_id("alice")
+    bobs_follow = payload("mastodon_follow", bob, alpha)
+    assert await deliver(peer, bob, alpha, bobs_follow) == "applied"
+    alice = await local_actors(alpha.app).require("alice")
+    alices_follow = await outbox_of(alpha.app).follow(alice, bob.id)
+    # When mallory undoes bob's Follow by id and rejects alice's by id
+    undo = {
+        "id": f"{mallory.id}#u",
+        "type": "Undo",
+        "actor": mallory.id,
+        "object": bobs_follow["id"],
+    }
+    reject = {
+        "id": f"{mallory.id}#r",
+        "type": "Reject",
+        "actor": mallory.id,
+        "object": alices_follow,
+    }
+    await deliver(peer, mallory, alpha, undo)
+    assert (await deliver(peer, mallory, alpha, reject)).startswith("rejected")
+    # Then both follows stand
+    assert await follows.get_state(alpha.db, bob.id, alice_id) == "accepted"
+    assert await follows.get_state(alpha.db, alice_id, bob.id) == "pending"
+
+
+async def test_repeated_follow_requests_make_one_request(alpha: Instance, peer: Peer) -> None:
+    # Given carla approves followers by hand
+    assert alpha.app is not None
+    bob = peer.add_actor("bob")
+    carla_id = alpha.actor_id("carla")
+    # When bob asks twice, with two ids
+    for n in ("1", "2"):
+        follow = payload("mastodon_follow", bob, alpha, uuid=f"f{n}", local=carla_id)
+        assert await deliver(peer, bob, alpha, follow) == "applied"
+    # Then one request waits, under the latest id, and nothing counts as a follower yet
+    assert await follows.list_pending_for(alpha.db, carla_id) == [(bob.id, follow["id"])]
+    assert await follows.count_followers(alpha.db, carla_id) == 0
+    # When carla accepts it, Then bob is her one follower and got one Accept of the latest id
+    carla = await local_actors(alpha.app).require("carla")
+    await outbox_of(alpha.app).accept_follow(carla, follow)
+    await drain(alpha)
+    assert await follows.count_followers(alpha.db, carla_id) == 1
+    accepts = [a for a in peer.received if a.get("type") == "Accept"]
+    assert [a["object"]["id"] for a in accepts] == [follow["id"]]
+
+
+async def test_update_person_rotates_the_key(alpha: Instance, peer: Peer) -> None:
+    # Given bob is known with his first key
+    bob = peer.add_actor("bob")
+    assert await deliver(peer, bob, alpha, payload("mastodon_follow", bob, alpha)) == "applied"
+    # When bob's Update{Person} brings a new key, signed with the old one
+    new_key = generate_rsa_key()
+    update = payload(
+        "mastodon_update_person",
+        bob,
+        alpha,
+        pem=json.dumps(public_key_to_pem(new_key.public_key()))[1:-1],
+    )
+    assert await deliver(peer, bob, alpha, update) == "applied"
+    bob.key = new_key
+    # Then an activity signed with the new key is accepted and applied
+    undo = load_payload(
+        "mastodon_undo_follow",
+        actor=bob.id,
+        base=peer.base,
+        uuid="u1",
+        local=alpha.actor_id("alice"),
+    )
+    assert await deliver(peer, bob, alpha, undo) == "applied"
+    assert await follows.get_state(alpha.db, bob.id, alpha.actor_id("alice")) is None
+
+
+async def test_update_of_another_actor_is_refused(alpha: Instance, peer: Peer) -> None:
+    # Given bob is known
+    bob, mallory = peer.add_actor("bob"), peer.add_actor("mallory")
+    assert await deliver(peer, bob, alpha, payload("mastodon_follow", bob, alpha)) == "applied"
+    # When mallory sends an Update of bob's profile carrying her key
+    update = payload(
+        "mastodon_update_person",
+        bob,
+        alpha,
+        pem=json.dumps(public_key_to_pem(mallory.key.public_key()))[1:-1],
+    )
+    update["actor"], update["id"] = mallory.id, f"{mallory.id}#updates/1"
+    # Then it is rejected and bob's name is unchanged
+    assert "cannot update" in await deliver(peer, mallory, alpha, update)
+    assert alpha.app is not None
+    cached = await remote_actors(alpha.app).cached(bob.id)
+    assert cached is not None and cached.document.get("name") == "Bob"
