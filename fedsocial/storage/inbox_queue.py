@@ -97,13 +97,28 @@ async def store_many(db: Database, items: Sequence[NewActivity], *, now: float) 
 
 
 async def due(db: Database, *, now: float, limit: int = 100) -> list[IncomingActivity]:
-    """Pending activities whose next attempt is due, oldest first."""
-    rows = await db.fetchall(
-        "SELECT * FROM inbox_activities WHERE state = 'pending' AND next_attempt_at <= ?"
-        " ORDER BY seq LIMIT ?",
-        (now, limit),
-    )
-    return [_from_row(r) for r in rows]
+    """Pending activities whose next attempt is due, oldest first.
+
+    A row whose stored document can no longer be read (e.g. nested deeper than the parser
+    goes, stored by a version that did not refuse it) is marked `rejected` with the reason
+    instead: it could never be applied, and raising here would block every row behind it.
+    """
+    while True:
+        rows = await db.fetchall(
+            "SELECT * FROM inbox_activities WHERE state = 'pending' AND next_attempt_at <= ?"
+            " ORDER BY seq LIMIT ?",
+            (now, limit),
+        )
+        readable: list[IncomingActivity] = []
+        for r in rows:
+            try:
+                readable.append(_from_row(r))
+            except (ValueError, RecursionError) as exc:
+                reason = f"validation_error: the stored document cannot be read: {exc}"
+                await finish(db, r["seq"], state="rejected", error=reason)
+        # An empty answer means "nothing due": not while unreadable rows hid readable ones.
+        if readable or len(readable) == len(rows):
+            return readable
 
 
 def _from_row(r: Row) -> IncomingActivity:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -95,7 +96,47 @@ async def test_a_burst_during_a_short_foreign_write_waits_and_loses_nothing(
 def _release_after_a_moment(other: sqlite3.Connection) -> None:
     # A foreign process's write that takes a while; this is that other process, not a wait for
     # something of ours.
-    import time
-
     time.sleep(0.3)
     other.execute("COMMIT")
+
+
+def _stored(activity_id: str, raw: str, alpha: Instance) -> inbox_queue.NewActivity:
+    return inbox_queue.NewActivity(
+        activity_id=activity_id,
+        type="Like",
+        actor="https://x.example/users/bob",
+        signer="https://x.example/users/bob",
+        inbox=f"{alpha.base}/users/alice/inbox",
+        raw=raw,
+    )
+
+
+async def test_a_stored_row_that_cannot_be_read_does_not_block_the_queue(
+    alpha: Instance, peer: Peer
+) -> None:
+    # Given a stored row whose document cannot be loaded any more (nested far deeper than the
+    # interpreter can parse, stored before receive refused such depth), queued before a good one
+    depth = 5000
+    nested = '{"a":' * depth + "1" + "}" * depth
+    unreadable = (
+        '{"id":"https://x.example/likes/1","type":"Like",'
+        f'"actor":"https://x.example/users/bob","object":{nested}}}'
+    )
+    await inbox_queue.store_many(
+        alpha.db, [_stored("https://x.example/likes/1", unreadable, alpha)], now=time.time()
+    )
+    bob = peer.add_actor("bob")
+    follow = follow_of(bob, alpha, 1)
+    assert (await peer.post(bob, f"{alpha.base}/inbox", follow))[0] == 202
+
+    # When the inbox worker runs
+    await drain(alpha)
+
+    # Then the unreadable row is rejected with a reason, and the good one behind it is applied
+    bad = await alpha.db.fetchone(
+        "SELECT state, last_error FROM inbox_activities WHERE activity_id = ?",
+        ("https://x.example/likes/1",),
+    )
+    assert bad is not None and bad["state"] == "rejected", tuple(bad or ())
+    good = await inbox_queue.get(alpha.db, str(follow["id"]))
+    assert good is not None and good.state == "applied"
