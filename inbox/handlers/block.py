@@ -17,10 +17,12 @@ from inbox.router import Router
 
 async def on_block(services: Services, activity: Received, effects: Effects) -> Outcome:
     """Record the block and drop the follows between blocker and blocked."""
-    target = object_id(activity)
-    name = local_user_name(services, target)
+    named = object_id(activity)
+    name = local_user_name(services, named)
     if name is None:
-        raise ValidationError(f"Block of {target}, which is not a local actor")
+        raise ValidationError(f"Block of {named}, which is not a local actor")
+    # The actor's own id, not the IRI as named (it may carry a fragment, like a key id).
+    target = services.urls.actor(name)
     now = services.clock.now()
     blocker = activity.actor
     effects.add(blocks.block(blocker, target, activity_id=activity.activity_id, now=now))

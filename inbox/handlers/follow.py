@@ -19,11 +19,13 @@ async def on_follow(services: Services, activity: Received, effects: Effects) ->
     Accept); a follower the local actor blocks is rejected, and so is any follow of an actor
     that moved away (as Mastodon does: the followers belong to the new account now).
     """
-    target = object_id(activity)
-    name = local_user_name(services, target)
+    named = object_id(activity)
+    name = local_user_name(services, named)
     actor = None if name is None else await services.local_actors.get(name)
     if actor is None:
-        raise ValidationError(f"Follow of {target}, which is not a local actor")
+        raise ValidationError(f"Follow of {named}, which is not a local actor")
+    # The actor's own id, not the IRI as named (it may carry a fragment, like a key id).
+    target = services.urls.actor(actor.name)
     follower = activity.actor
     if actor.row.moved_to is not None or await blocks.is_blocked(services.db, target, follower):
         await services.outbox.reject_follow(actor, activity.document)

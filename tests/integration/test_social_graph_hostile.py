@@ -251,3 +251,25 @@ async def test_update_of_another_actor_is_refused(alpha: Instance, peer: Peer) -
     assert alpha.app is not None
     cached = await remote_actors(alpha.app).cached(bob.id)
     assert cached is not None and cached.document.get("name") == "Bob"
+
+
+async def test_a_follow_and_block_naming_us_with_a_fragment_reach_the_actor(
+    alpha: Instance, peer: Peer
+) -> None:
+    # Given bob names alice by her key id (her id with a fragment) in a Follow
+    bob, carol = peer.add_actor("bob"), peer.add_actor("carol")
+    alice_id = alpha.actor_id("alice")
+    follow = payload("mastodon_follow", bob, alpha, local=f"{alice_id}#main-key")
+    # When it is applied
+    assert await deliver(peer, bob, alpha, follow) == "applied"
+    # Then bob is alice's follower (the Accept he got is true), not a follower of a key
+    assert await follows.list_followers(alpha.db, alice_id, limit=10, offset=0) == [bob.id]
+    # Given alice follows carol, When carol blocks "alice#main-key"
+    await follows.upsert(alpha.db, alice_id, carol.id, activity_id=None, state="accepted", now=0)
+    block = payload("mastodon_block", carol, alpha, uuid="b1", local=f"{alice_id}#main-key")
+    assert await deliver(peer, carol, alpha, block) == "applied"
+    # Then the block is alice's, and her follow of carol is gone
+    assert await blocks.is_blocked(alpha.db, carol.id, alice_id)
+    assert await follows.get_state(alpha.db, alice_id, carol.id) is None
+    # And no follow of a key id was left behind
+    assert await alpha.db.fetchval("SELECT count(*) FROM follows WHERE followee LIKE '%#%'") == 0
