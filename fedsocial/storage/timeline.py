@@ -67,13 +67,16 @@ def add_for_followers(
     activity_id: str,
     now: float,
 ) -> Statement:
-    """Put an object that is not deleted on the timeline of every local actor following `author`.
+    """Put an object that is not deleted on the timeline of every local actor following `author`,
+    except those who block the object's writer (a boost must not bring back a blocked post).
 
     Local followers are those whose id starts with `local_actor_prefix` (``base/users/``).
     """
     return Statement(
         f"{_INSERT} SELECT substr(follower, ?), ?, ?, ?, ? FROM follows"
-        f" WHERE followee = ? AND state = 'accepted' AND substr(follower, 1, ?) = ?{_NOT_DELETED}",
+        f" WHERE followee = ? AND state = 'accepted' AND substr(follower, 1, ?) = ?{_NOT_DELETED}"
+        " AND NOT EXISTS (SELECT 1 FROM blocks JOIN objects ON objects.id = ?"
+        " WHERE blocks.blocker = follows.follower AND blocks.blocked = objects.attributed_to)",
         (
             len(local_actor_prefix) + 1,
             object_id,
@@ -83,6 +86,7 @@ def add_for_followers(
             author,
             len(local_actor_prefix),
             local_actor_prefix,
+            object_id,
             object_id,
         ),
     )

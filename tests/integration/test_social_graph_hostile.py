@@ -273,3 +273,22 @@ async def test_a_follow_and_block_naming_us_with_a_fragment_reach_the_actor(
     assert await follows.get_state(alpha.db, alice_id, carol.id) is None
     # And no follow of a key id was left behind
     assert await alpha.db.fetchval("SELECT count(*) FROM follows WHERE followee LIKE '%#%'") == 0
+
+
+async def test_a_boost_does_not_bring_back_a_blocked_actors_post(
+    alpha: Instance, peer: Peer
+) -> None:
+    # Given alice follows dora and blocks bob, who wrote a public post
+    assert alpha.app is not None
+    bob, dora = peer.add_actor("bob"), peer.add_actor("dora")
+    alice_id = alpha.actor_id("alice")
+    await follows.upsert(alpha.db, alice_id, dora.id, activity_id=None, state="accepted", now=0)
+    alice = await local_actors(alpha.app).require("alice")
+    await outbox_of(alpha.app).block(alice, bob.id)
+    post = payload("mastodon_create_note", bob, alpha)["object"]
+    peer.serve(post)
+    # When dora boosts bob's post
+    announce = payload("mastodon_announce", dora, alpha, author=bob.id, object=post["id"])
+    assert await deliver(peer, dora, alpha, announce) == "applied"
+    # Then it stays off alice's timeline (Mastodon filters boosts of blocked accounts)
+    assert await timeline.list_for(alpha.db, "alice") == []
