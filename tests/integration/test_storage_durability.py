@@ -4,17 +4,25 @@ write lock, activities that always fail, very large rows."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import signal
 import sqlite3
+import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
-from fedsocial.storage import inbox_queue
+from fedsocial.storage import follows, inbox_queue
+from fedsocial.storage.database import Database
 from tests.conftest import StartInstance
 from tests.fixtures.inbox.peer import Peer, PeerActor, load_payload
 from tests.harness import Instance, drain
+from tests.integration.test_serve_process import CLI, free_port, write_config
+from tests.integration.test_serve_workers import _children, _wait_served
 
 
 @pytest.fixture
@@ -140,3 +148,98 @@ async def test_a_stored_row_that_cannot_be_read_does_not_block_the_queue(
     assert bad is not None and bad["state"] == "rejected", tuple(bad or ())
     good = await inbox_queue.get(alpha.db, str(follow["id"]))
     assert good is not None and good.state == "applied"
+
+
+async def test_an_activity_of_almost_1_mib_round_trips_intact(alpha: Instance, peer: Peer) -> None:
+    # Given a Create whose note is just under the 1 MiB inbox cap, with text beyond ASCII
+    bob = peer.add_actor("bob")
+    create = load_payload(
+        "mastodon_create_note",
+        actor=bob.id,
+        base=bob.id.rsplit("/users/", 1)[0],
+        n="big",
+        local=alpha.actor_id("alice"),
+    )
+    filler = "é☃\U0001f600x"  # 10 bytes in UTF-8
+    size = len(json.dumps(create, ensure_ascii=False).encode())
+    create["object"]["content"] = "<p>" + filler * ((1024 * 1024 - size - 200) // 10) + "</p>"
+    body = json.dumps(create, ensure_ascii=False).encode()
+    assert 1024 * 1024 - 1024 < len(body) <= 1024 * 1024
+
+    # When it is received and applied
+    assert (await peer.post(bob, f"{alpha.base}/users/alice/inbox", body))[0] == 202
+    await drain(alpha)
+
+    # Then the stored activity is the very document sent, and it was applied
+    stored = await inbox_queue.get(alpha.db, str(create["id"]))
+    assert stored is not None and stored.state == "applied", stored and stored.last_error
+    assert stored.document == create
+    raw = await alpha.db.fetchval(
+        "SELECT document FROM inbox_activities WHERE activity_id = ?", (create["id"],)
+    )
+    assert raw.encode() == body
+
+
+async def test_activities_stored_by_a_killed_server_are_applied_once_after_restart(
+    tmp_path: Path, peer: Peer
+) -> None:
+    # Given `fedsocial serve --workers 2` as real processes on a real file
+    port = free_port()
+    config = write_config(tmp_path, port)
+    with config.open("a", encoding="utf-8") as out:
+        out.write("[federation]\nallow_private_addresses = true\nallow_http = true\n")
+    base = f"http://127.0.0.1:{port}"
+    proc = _serve(config, "--workers", "2")
+    try:
+        await _wait_served(base)
+        # When a burst of Follows is answered 202, and every process is killed at once (no
+        # chance to finish applying them)
+        bob = peer.add_actor("bob")
+        burst = [
+            load_payload(
+                "mastodon_follow",
+                actor=bob.id,
+                base=bob.id.rsplit("/users/", 1)[0],
+                uuid=f"follow-{n}",
+                local=f"{base}/users/carol",
+            )
+            for n in range(30)
+        ]
+        answers = await asyncio.gather(
+            *(peer.post(bob, f"{base}/users/carol/inbox", follow) for follow in burst)
+        )
+        assert [status for status, _ in answers] == [202] * 30, answers[0]
+    finally:
+        for pid in _children(proc.pid):
+            os.kill(pid, signal.SIGKILL)
+        proc.kill()
+        proc.wait(10)
+
+    # And a single `serve` starts again on the same file
+    again = _serve(config)
+    try:
+        await _wait_served(base)
+        db = await Database.open(str(tmp_path / "db.sqlite3"))
+        try:
+            for _ in range(200):
+                if not await inbox_queue.has_pending(db):
+                    break
+                await asyncio.sleep(0.05)  # another process works; nothing of ours to await
+            # Then every stored Follow was applied exactly once
+            rows = await db.fetchall("SELECT state, attempts FROM inbox_activities")
+            assert len(rows) == 30
+            assert {(r["state"], r["attempts"]) for r in rows} == {("applied", 1)}
+            assert await follows.count_followers(db, f"{base}/users/carol") == 1
+        finally:
+            await db.close()
+    finally:
+        again.terminate()
+        again.wait(10)
+
+
+def _serve(config: Path, *options: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [*CLI, "--config", str(config), "serve", *options],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
