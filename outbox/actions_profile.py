@@ -36,8 +36,13 @@ class ProfileActions(ActionBase):
 
     async def move(self, actor: LocalActor, target_id: str) -> None:
         """Move `actor` to `target_id`: the target must list us in `alsoKnownAs` (a local target
-        gets it set first), then `movedTo` is set and Move goes to our followers."""
+        gets it set first), then `movedTo` is set and Move goes to our followers.
+
+        ValidationError for a move to the actor itself (as Mastodon refuses it).
+        """
         actor_id = self.urls.actor(actor.name)
+        if target_id == actor_id:
+            raise ValidationError("an actor cannot move to itself")
         await self._ensure_alias(actor_id, target_id)
         await local_actors.update_profile(
             self.db,

@@ -10,7 +10,7 @@ import pytest
 from actors.remote import remote_actors
 from actors.state import local_actors
 from fedsocial.crypto.keys import generate_rsa_key, public_key_to_pem
-from fedsocial.errors import Forbidden
+from fedsocial.errors import Forbidden, ValidationError
 from fedsocial.storage import blocks, follows, inbox_queue, timeline
 from outbox.service import outbox_of
 from tests.conftest import StartInstance
@@ -292,3 +292,15 @@ async def test_a_boost_does_not_bring_back_a_blocked_actors_post(
     assert await deliver(peer, dora, alpha, announce) == "applied"
     # Then it stays off alice's timeline (Mastodon filters boosts of blocked accounts)
     assert await timeline.list_for(alpha.db, "alice") == []
+
+
+async def test_an_actor_cannot_move_to_itself(alpha: Instance) -> None:
+    # Given alice
+    assert alpha.app is not None
+    alice = await local_actors(alpha.app).require("alice")
+    # When she tries to move to her own account, Then it is refused and nothing changes
+    with pytest.raises(ValidationError, match="itself"):
+        await outbox_of(alpha.app).move(alice, alpha.actor_id("alice"))
+    local_actors(alpha.app).forget("alice")
+    after = await local_actors(alpha.app).require("alice")
+    assert after.row.moved_to is None and after.row.also_known_as == ()
