@@ -37,6 +37,9 @@ async def on_undo_block(services: Services, activity: Received, effects: Effects
     undone_actor_matches(activity)
     inner = embedded(activity)
     target = get_id(inner.get("object")) if inner is not None else None
+    name = local_user_name(services, target)
+    if name is not None:
+        target = services.urls.actor(name)  # as on_block recorded it
     if target is None:
         effects.add(blocks.unblock_by_activity(activity.actor, object_id(activity)))
     else:

@@ -273,6 +273,10 @@ async def test_a_follow_and_block_naming_us_with_a_fragment_reach_the_actor(
     assert await follows.get_state(alpha.db, alice_id, carol.id) is None
     # And no follow of a key id was left behind
     assert await alpha.db.fetchval("SELECT count(*) FROM follows WHERE followee LIKE '%#%'") == 0
+    # When carol undoes the block, embedding it as she sent it, Then it is lifted
+    undo = {"id": f"{carol.id}#undo", "type": "Undo", "actor": carol.id, "object": block}
+    assert await deliver(peer, carol, alpha, undo) == "applied"
+    assert not await blocks.is_blocked(alpha.db, carol.id, alice_id)
 
 
 async def test_a_boost_does_not_bring_back_a_blocked_actors_post(
