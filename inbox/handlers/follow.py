@@ -74,6 +74,9 @@ async def on_undo_follow(services: Services, activity: Received, effects: Effect
     undone_actor_matches(activity)
     inner = embedded(activity)
     followee = get_id(inner.get("object")) if inner is not None else None
+    name = local_user_name(services, followee)
+    if name is not None:
+        followee = services.urls.actor(name)  # as on_follow recorded it
     if followee is None:
         found = await follows.find_by_activity(services.db, object_id(activity))
         if found is None or found[0] != activity.actor:

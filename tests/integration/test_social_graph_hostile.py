@@ -264,6 +264,10 @@ async def test_a_follow_and_block_naming_us_with_a_fragment_reach_the_actor(
     assert await deliver(peer, bob, alpha, follow) == "applied"
     # Then bob is alice's follower (the Accept he got is true), not a follower of a key
     assert await follows.list_followers(alpha.db, alice_id, limit=10, offset=0) == [bob.id]
+    # When bob undoes that Follow, embedded as he sent it, Then he no longer follows her
+    undo = {"id": f"{bob.id}#undo", "type": "Undo", "actor": bob.id, "object": follow}
+    assert await deliver(peer, bob, alpha, undo) == "applied"
+    assert await follows.count_followers(alpha.db, alice_id) == 0
     # Given alice follows carol, When carol blocks "alice#main-key"
     await follows.upsert(alpha.db, alice_id, carol.id, activity_id=None, state="accepted", now=0)
     block = payload("mastodon_block", carol, alpha, uuid="b1", local=f"{alice_id}#main-key")
