@@ -50,15 +50,25 @@ class NewActivity:
 
 MAX_BATCH = 1000  # 9 parameters each, under SQLite's 32,766
 _INSERT = (
-    "INSERT OR IGNORE INTO inbox_activities (activity_id, type, actor, signer, inbox, document,"
+    "INSERT INTO inbox_activities (activity_id, type, actor, signer, inbox, document,"
     " received_at, state, last_error) VALUES (?,?,?,?,?,?,?,?,?)"
+)
+# A known id is a duplicate, except over a `dropped` copy: that one was dropped for its inbox
+# (its local recipient blocks the actor) and unverified, so a verified copy for another inbox
+# (a server delivering to each personal inbox) must still be applied, not taken for a repeat.
+_ON_CONFLICT = (
+    " ON CONFLICT (activity_id) DO UPDATE SET type = excluded.type, actor = excluded.actor,"
+    " signer = excluded.signer, inbox = excluded.inbox, document = excluded.document,"
+    " received_at = excluded.received_at, state = excluded.state,"
+    " last_error = excluded.last_error"
+    " WHERE inbox_activities.state = 'dropped' AND excluded.state = 'pending'"
 )
 
 
 def _multi_insert(count: int) -> str:
     """One INSERT of `count` rows: a single statement step, where `executemany` takes one per
     row (and, in a busy process, a wait for the GIL after each)."""
-    return _INSERT + ",(?,?,?,?,?,?,?,?,?)" * (count - 1)
+    return _INSERT + ",(?,?,?,?,?,?,?,?,?)" * (count - 1) + _ON_CONFLICT
 
 
 def _params(item: NewActivity, now: float) -> tuple[Any, ...]:
@@ -76,13 +86,14 @@ def _params(item: NewActivity, now: float) -> tuple[Any, ...]:
 
 
 async def store(db: Database, item: NewActivity, *, now: float) -> bool:
-    """Store one received activity; return False if its id was already stored (a duplicate)."""
-    return await db.execute(_INSERT, _params(item, now)) > 0
+    """Store one received activity; return False if its id was already stored (a duplicate;
+    a `dropped` copy is replaced by a `pending` one, which counts as stored)."""
+    return await db.execute(_INSERT + _ON_CONFLICT, _params(item, now)) > 0
 
 
 async def store_in(conn: aiosqlite.Connection, item: NewActivity, *, now: float) -> bool:
     """Store one activity inside the caller's open transaction; False if it was a duplicate."""
-    cursor = await conn.execute(_INSERT, _params(item, now))
+    cursor = await conn.execute(_INSERT + _ON_CONFLICT, _params(item, now))
     return cursor.rowcount > 0
 
 
@@ -91,7 +102,7 @@ async def store_many(db: Database, items: Sequence[NewActivity], *, now: float) 
     results: list[bool] = []
     async with db.transaction() as conn:
         for item in items:
-            cursor = await conn.execute(_INSERT, _params(item, now))
+            cursor = await conn.execute(_INSERT + _ON_CONFLICT, _params(item, now))
             results.append(cursor.rowcount > 0)
     return results
 

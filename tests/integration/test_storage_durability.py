@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from fedsocial.storage import follows, inbox_queue
+from fedsocial.storage import blocks, follows, inbox_queue, timeline
 from fedsocial.storage.database import Database
 from tests.conftest import StartInstance
 from tests.fixtures.inbox.peer import Peer, PeerActor, load_payload
@@ -243,3 +243,43 @@ def _serve(config: Path, *options: str) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+async def test_a_copy_dropped_for_one_blocker_does_not_swallow_another_recipients_copy(
+    alpha: Instance, peer: Peer
+) -> None:
+    # Given alice blocks bob, and bob writes to alice and carol on a server that delivers to
+    # each personal inbox (no sharedInbox), alice's first
+    await alpha.add_actor("carol")
+    bob = peer.add_actor("bob")
+    async with alpha.db.transaction() as conn:
+        await blocks.add(conn, alpha.actor_id("alice"), bob.id, activity_id=None, now=time.time())
+    create = load_payload(
+        "mastodon_create_note",
+        actor=bob.id,
+        base=bob.id.rsplit("/users/", 1)[0],
+        n="7",
+        local=alpha.actor_id("alice"),
+    )
+    for holder in (create, create["object"]):
+        holder["cc"] = [*holder["cc"], alpha.actor_id("carol")]
+
+    # When the copy for alice is dropped (she blocks bob) and then carol's copy arrives
+    assert (await peer.post(bob, f"{alpha.base}/users/alice/inbox", create))[0] == 202
+    assert (await peer.post(bob, f"{alpha.base}/users/carol/inbox", create))[0] == 202
+    await drain(alpha)
+
+    # Then carol receives it (it is not taken for a duplicate of alice's dropped copy), and
+    # alice's timeline still does not show it
+    stored = await inbox_queue.get(alpha.db, str(create["id"]))
+    assert stored is not None and stored.state == "applied", stored
+    assert stored.inbox == f"{alpha.base}/users/carol/inbox" and stored.signer == bob.id
+    assert await inbox_queue.count_items(alpha.db, "carol") == 1
+    assert len(await timeline.list_for(alpha.db, "carol")) == 1
+    assert await timeline.list_for(alpha.db, "alice") == []
+
+    # And a later copy to alice's inbox is still only a duplicate: applied once
+    assert (await peer.post(bob, f"{alpha.base}/users/alice/inbox", create))[0] == 202
+    await drain(alpha)
+    again = await inbox_queue.get(alpha.db, str(create["id"]))
+    assert again is not None and again.state == "applied" and again.attempts == 1
