@@ -11,7 +11,7 @@ from actors.remote import remote_actors
 from actors.state import local_actors
 from fedsocial.crypto.keys import generate_rsa_key, public_key_to_pem
 from fedsocial.errors import Forbidden, ValidationError
-from fedsocial.storage import blocks, follows, inbox_queue, timeline
+from fedsocial.storage import blocks, follows, inbox_queue, notifications, timeline
 from outbox.service import outbox_of
 from tests.conftest import StartInstance
 from tests.fixtures.inbox.peer import Peer, PeerActor, load_payload
@@ -312,3 +312,15 @@ async def test_an_actor_cannot_move_to_itself(alpha: Instance) -> None:
     local_actors(alpha.app).forget("alice")
     after = await local_actors(alpha.app).require("alice")
     assert after.row.moved_to is None and after.row.also_known_as == ()
+
+
+async def test_two_follows_in_one_batch_notify_once(alpha: Instance, peer: Peer) -> None:
+    # Given bob sends two Follows of alice with two ids, applied together
+    bob = peer.add_actor("bob")
+    for n in ("1", "2"):
+        follow = payload("mastodon_follow", bob, alpha, uuid=f"f{n}")
+        assert (await peer.post(bob, f"{alpha.base}/inbox", follow))[0] == 202
+    await drain(alpha)
+    # Then alice has one follower and one follow notification
+    assert await follows.count_followers(alpha.db, alpha.actor_id("alice")) == 1
+    assert [n.kind for n in await notifications.list_for(alpha.db, "alice")] == ["follow"]
