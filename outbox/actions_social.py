@@ -20,7 +20,8 @@ class SocialActions(ActionBase):
         Returns the Follow's id. The target must resolve to an actor (NotFound, ValidationError
         or FetchError otherwise, with nothing stored): a follow of something unreachable would
         stay pending forever, with no delivery to retry. Forbidden when either blocks the other
-        (as on Mastodon): our block would stop the Follow's delivery, theirs its Accept.
+        or the target moved away (as on Mastodon): our block would stop the Follow's delivery,
+        theirs its Accept, and a moved account rejects every Follow.
         """
         actor_id = self.urls.actor(actor.name)
         if target_id == actor_id:
@@ -29,7 +30,10 @@ class SocialActions(ActionBase):
             raise Forbidden(f"{actor.name} blocks {target_id}: unblock first")
         if await blocks.is_blocked(self.db, target_id, actor_id):
             raise Forbidden(f"{target_id} blocks {actor.name}")
-        await self.remote_actors.get(target_id)
+        target = await self.remote_actors.get(target_id)
+        moved_to = getattr(target, "moved_to", None)  # the actors layer's RemoteActor has it
+        if moved_to:
+            raise Forbidden(f"{target_id} moved to {moved_to}: follow that account")
         follow = compose.build_follow(
             target_id, activity_id=self.activity_id(actor), actor_id=actor_id
         )

@@ -324,3 +324,20 @@ async def test_two_follows_in_one_batch_notify_once(alpha: Instance, peer: Peer)
     # Then alice has one follower and one follow notification
     assert await follows.count_followers(alpha.db, alpha.actor_id("alice")) == 1
     assert [n.kind for n in await notifications.list_for(alpha.db, "alice")] == ["follow"]
+
+
+async def test_cannot_follow_a_moved_account(alpha: Instance, peer: Peer) -> None:
+    # Given bob moved to bob2 (alice followed him, so the Move was applied)
+    assert alpha.app is not None
+    bob, new = peer.add_actor("bob"), peer.add_actor("bob2")
+    new.also_known_as = [bob.id]
+    await alpha.add_actor("dora")
+    alice_id = alpha.actor_id("alice")
+    await follows.upsert(alpha.db, alice_id, bob.id, activity_id=None, state="accepted", now=0)
+    move = payload("mastodon_move", bob, alpha, target=new.id)
+    assert await deliver(peer, bob, alpha, move) == "applied"
+    # When dora tries to follow the old account, Then she is told where it went
+    dora = await local_actors(alpha.app).require("dora")
+    with pytest.raises(Forbidden, match="moved to"):
+        await outbox_of(alpha.app).follow(dora, bob.id)
+    assert await follows.get_state(alpha.db, alpha.actor_id("dora"), bob.id) is None
