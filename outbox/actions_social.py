@@ -5,7 +5,7 @@ from __future__ import annotations
 from actors.local import LocalActor
 from fedsocial.clock import iso
 from fedsocial.errors import FedsocialError, Forbidden, NotFound, ValidationError
-from fedsocial.storage import activities, blocks, deliveries, follows, timeline
+from fedsocial.storage import activities, blocks, deliveries, follows, notifications, timeline
 from outbox import compose
 from outbox.action_base import ActionBase
 from outbox.addressing import Visibility
@@ -67,8 +67,8 @@ class SocialActions(ActionBase):
         return str(undo["id"])
 
     async def block(self, actor: LocalActor, target_id: str) -> str:
-        """Block `target_id`: follows both ways end, their posts leave our timeline, the Block
-        is sent to them, and nothing of ours is delivered to them any more.
+        """Block `target_id`: follows both ways end, their posts and notifications leave ours,
+        the Block is sent to them, and nothing of ours is delivered to them any more.
 
         A remote target need not be reachable (blocking someone whose server is down must
         work), but it must be an http(s) URL; a local one must exist (NotFound otherwise).
@@ -91,8 +91,12 @@ class SocialActions(ActionBase):
             )
             await follows.delete_in(conn, actor_id, target_id)
             await follows.delete_in(conn, target_id, actor_id)
-            hide = timeline.remove_author_for(actor.name, target_id)
-            await conn.execute(hide.sql, hide.params)
+            # As Mastodon: the blocked account leaves the home timeline and the notifications.
+            for hide in (
+                timeline.remove_author_for(actor.name, target_id),
+                notifications.remove_from_for(actor.name, target_id),
+            ):
+                await conn.execute(hide.sql, hide.params)
         return str(block["id"])
 
     async def unblock(self, actor: LocalActor, target_id: str) -> str:

@@ -75,6 +75,14 @@ def remove_from(from_actor: str) -> Statement:
     return Statement("DELETE FROM notifications WHERE from_actor = ?", (from_actor,))
 
 
+def remove_from_for(actor_name: str, from_actor: str) -> Statement:
+    """Withdraw one local actor's notifications caused by an actor (the local actor blocked it)."""
+    return Statement(
+        "DELETE FROM notifications WHERE actor_name = ? AND from_actor = ?",
+        (actor_name, from_actor),
+    )
+
+
 async def list_for(db: Database, actor_name: str, *, limit: int = 50) -> list[Notification]:
     """A local actor's notifications, newest first."""
     rows = await db.fetchall(

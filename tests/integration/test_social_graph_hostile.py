@@ -91,11 +91,13 @@ async def test_blocking_hides_the_blocked_actors_posts(alpha: Instance, peer: Pe
     await follows.upsert(alpha.db, alice_id, bob.id, activity_id=None, state="accepted", now=0)
     assert await deliver(peer, bob, alpha, payload("mastodon_create_note", bob, alpha)) == "applied"
     assert len(await timeline.list_for(alpha.db, "alice")) == 1
+    assert [n.kind for n in await notifications.list_for(alpha.db, "alice")] == ["mention"]
     # When alice blocks bob
     alice = await local_actors(alpha.app).require("alice")
     await outbox_of(alpha.app).block(alice, bob.id)
-    # Then his post leaves her timeline (as Mastodon clears a blocked account from the home feed)
+    # Then his post leaves her timeline and his mention her notifications (as on Mastodon)
     assert await timeline.list_for(alpha.db, "alice") == []
+    assert await notifications.list_for(alpha.db, "alice") == []
     assert await blocks.is_blocked(alpha.db, alice_id, bob.id)
 
 
