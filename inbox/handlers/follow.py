@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fedsocial.activity_json import get_id
 from fedsocial.errors import ValidationError
-from fedsocial.storage import blocks, follows, notifications
+from fedsocial.storage import blocks, follows, inbox_queue, notifications
 from inbox.context import Effects, Outcome, Received, Services
 from inbox.handlers.common import embedded, object_id, undone_actor_matches
 from inbox.handlers.relay import settle_relay
@@ -79,12 +79,25 @@ async def on_undo_follow(services: Services, activity: Received, effects: Effect
         followee = services.urls.actor(name)  # as on_follow recorded it
     if followee is None:
         found = await follows.find_by_activity(services.db, object_id(activity))
+        if found is None:
+            found = await _received_follow(services, object_id(activity))
         if found is None or found[0] != activity.actor:
             return Outcome.APPLIED  # nothing of theirs to undo: already gone
         followee = found[1]
     effects.add(follows.delete_statement(activity.actor, followee))
     effects.add(notifications.remove_for_activity(object_id(activity), from_actor=activity.actor))
     return Outcome.APPLIED
+
+
+async def _received_follow(services: Services, follow_id: str) -> tuple[str, str] | None:
+    """The (follower, local followee) of a Follow we received with this id: a later Follow
+    of the same pair replaces the id on the follow, yet an Undo of the first one still means
+    "unfollow" (an embedded Follow is honoured whatever its id, too)."""
+    stored = await inbox_queue.get(services.db, follow_id)
+    if stored is None or stored.type != "Follow":
+        return None
+    name = local_user_name(services, get_id(stored.document.get("object")))
+    return None if name is None else (stored.actor, services.urls.actor(name))
 
 
 async def _settled_follow(services: Services, activity: Received) -> tuple[str, str] | None:

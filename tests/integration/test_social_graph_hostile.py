@@ -343,3 +343,17 @@ async def test_cannot_follow_a_moved_account(alpha: Instance, peer: Peer) -> Non
     with pytest.raises(Forbidden, match="moved to"):
         await outbox_of(alpha.app).follow(dora, bob.id)
     assert await follows.get_state(alpha.db, alpha.actor_id("dora"), bob.id) is None
+
+
+async def test_undo_by_id_of_an_earlier_follow_still_unfollows(alpha: Instance, peer: Peer) -> None:
+    # Given bob followed alice twice (the second Follow re-sent under a new id)
+    bob = peer.add_actor("bob")
+    alice_id = alpha.actor_id("alice")
+    first = payload("mastodon_follow", bob, alpha, uuid="f1")
+    for follow in (first, payload("mastodon_follow", bob, alpha, uuid="f2")):
+        assert await deliver(peer, bob, alpha, follow) == "applied"
+    # When bob unfollows, naming his first Follow by id only
+    undo = {"id": f"{bob.id}#undo", "type": "Undo", "actor": bob.id, "object": first["id"]}
+    assert await deliver(peer, bob, alpha, undo) == "applied"
+    # Then he no longer follows alice (he would keep getting her followers-only posts)
+    assert await follows.count_followers(alpha.db, alice_id) == 0
