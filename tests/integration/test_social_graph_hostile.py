@@ -357,3 +357,26 @@ async def test_undo_by_id_of_an_earlier_follow_still_unfollows(alpha: Instance, 
     assert await deliver(peer, bob, alpha, undo) == "applied"
     # Then he no longer follows alice (he would keep getting her followers-only posts)
     assert await follows.count_followers(alpha.db, alice_id) == 0
+
+
+async def test_local_follow_request_accepted_then_rejected(alpha: Instance) -> None:
+    # Given alice asks carla (same instance, approves by hand) to follow her
+    assert alpha.app is not None
+    alice_id, carla_id = alpha.actor_id("alice"), alpha.actor_id("carla")
+    alice = await local_actors(alpha.app).require("alice")
+    carla = await local_actors(alpha.app).require("carla")
+    await outbox_of(alpha.app).follow(alice, carla_id)
+    await drain(alpha)
+    [(requester, follow_id)] = await follows.list_pending_for(alpha.db, carla_id)
+    assert requester == alice_id and follow_id is not None
+    follow = {"id": follow_id, "type": "Follow", "actor": alice_id, "object": carla_id}
+    # When carla accepts, Then both sides count one follow
+    await outbox_of(alpha.app).accept_follow(carla, follow)
+    await drain(alpha)
+    assert await follows.count_followers(alpha.db, carla_id) == 1
+    assert await follows.count_following(alpha.db, alice_id) == 1
+    # When carla then removes her (Reject after Accept), Then neither counts it
+    await outbox_of(alpha.app).reject_follow(carla, follow)
+    await drain(alpha)
+    assert await follows.count_followers(alpha.db, carla_id) == 0
+    assert await follows.count_following(alpha.db, alice_id) == 0
