@@ -19,7 +19,8 @@ async def on_block(services: Services, activity: Received, effects: Effects) -> 
     """Record the block and drop the follows between blocker and blocked."""
     named = object_id(activity)
     name = local_user_name(services, named)
-    if name is None:
+    if name is None or await services.local_actors.get(name) is None:
+        # Kept, it would bind an account made later under that name.
         raise ValidationError(f"Block of {named}, which is not a local actor")
     # The actor's own id, not the IRI as named (it may carry a fragment, like a key id).
     target = services.urls.actor(name)

@@ -380,3 +380,13 @@ async def test_local_follow_request_accepted_then_rejected(alpha: Instance) -> N
     await drain(alpha)
     assert await follows.count_followers(alpha.db, carla_id) == 0
     assert await follows.count_following(alpha.db, alice_id) == 0
+
+
+async def test_a_block_of_an_unknown_local_name_is_rejected(alpha: Instance, peer: Peer) -> None:
+    # Given no local actor "nobody"
+    bob = peer.add_actor("bob")
+    nobody = alpha.actor_id("nobody")
+    # When bob blocks that name, Then the Block is rejected and leaves nothing behind
+    block = payload("mastodon_block", bob, alpha, uuid="b1", local=nobody)
+    assert "not a local actor" in await deliver(peer, bob, alpha, block)
+    assert not await blocks.is_blocked(alpha.db, bob.id, nobody)
