@@ -14,13 +14,13 @@ import aiohttp
 import pytest
 
 from actors.state import local_actors
-from fedsocial.storage import inbox_queue, notifications, objects, remote_actors, shares, timeline
+from fedsocial.storage import notifications, objects, remote_actors, shares, timeline
 from outbox.addressing import Visibility
 from outbox.compose import NoteDraft
 from outbox.service import outbox_of
 from tests.conftest import StartInstance
-from tests.fixtures.inbox.peer import AS_PUBLIC, Peer, PeerActor
-from tests.harness import Instance, drain
+from tests.fixtures.inbox.peer import AS_PUBLIC, Peer, PeerActor, deliver
+from tests.harness import Instance
 
 
 @pytest.fixture
@@ -28,16 +28,6 @@ async def alpha(start_instance: StartInstance) -> Instance:
     instance = await start_instance("alpha")
     await instance.add_actor("alice")
     return instance
-
-
-async def deliver(peer: Peer, actor: PeerActor, alpha: Instance, activity: Any) -> str:
-    """POST `activity` signed by `actor` to the shared inbox, apply it, return its state."""
-    body = json.dumps(activity).encode()
-    assert (await peer.post(actor, f"{alpha.base}/inbox", body))[0] == 202
-    await drain(alpha)
-    stored = await inbox_queue.get(alpha.db, activity["id"])
-    assert stored is not None
-    return f"{stored.state}: {stored.last_error}" if stored.last_error else stored.state
 
 
 def note(actor: PeerActor, n: int, **fields: Any) -> dict[str, Any]:

@@ -11,7 +11,6 @@ import pytest
 
 from fedsocial.storage import (
     follows,
-    inbox_queue,
     notifications,
     objects,
     shares,
@@ -19,7 +18,7 @@ from fedsocial.storage import (
     tokens,
 )
 from tests.conftest import StartInstance
-from tests.fixtures.inbox.peer import AS_PUBLIC, Peer, PeerActor, load_payload
+from tests.fixtures.inbox.peer import AS_PUBLIC, Peer, PeerActor, deliver, load_payload
 from tests.harness import Instance, drain
 
 
@@ -33,15 +32,6 @@ async def alpha(start_instance: StartInstance) -> Instance:
 def payload(name: str, actor: PeerActor, **values: str) -> Any:
     base = actor.id.rsplit("/users/", 1)[0]
     return load_payload(name, actor=actor.id, base=base, **{"n": "1", "uuid": "u1", **values})
-
-
-async def deliver(peer: Peer, actor: PeerActor, alpha: Instance, activity: Any) -> str:
-    status, body = await peer.post(actor, f"{alpha.base}/inbox", activity)
-    assert status == 202, body
-    await drain(alpha)
-    stored = await inbox_queue.get(alpha.db, activity["id"])
-    assert stored is not None
-    return f"{stored.state}: {stored.last_error}" if stored.last_error else stored.state
 
 
 async def follow(alpha: Instance, name: str, remote: str) -> None:

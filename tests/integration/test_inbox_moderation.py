@@ -13,15 +13,14 @@ from fedsocial.storage import (
     blocks,
     featured,
     follows,
-    inbox_queue,
     notifications,
     objects,
     reactions,
     reports,
 )
 from tests.conftest import StartInstance
-from tests.fixtures.inbox.peer import Peer, PeerActor, load_payload, local_post
-from tests.harness import Instance, drain
+from tests.fixtures.inbox.peer import Peer, PeerActor, deliver, load_payload, local_post
+from tests.harness import Instance
 
 
 @pytest.fixture
@@ -35,14 +34,6 @@ def payload(name: str, actor: PeerActor, alpha: Instance, **values: str) -> Any:
     base = actor.id.rsplit("/users/", 1)[0]
     defaults = {"n": "1", "uuid": "u1", "local": alpha.actor_id("alice")}
     return load_payload(name, actor=actor.id, base=base, **{**defaults, **values})
-
-
-async def deliver(peer: Peer, actor: PeerActor, alpha: Instance, activity: Any) -> str:
-    assert (await peer.post(actor, f"{alpha.base}/inbox", activity))[0] == 202
-    await drain(alpha)
-    stored = await inbox_queue.get(alpha.db, activity["id"])
-    assert stored is not None
-    return f"{stored.state}: {stored.last_error}" if stored.last_error else stored.state
 
 
 async def follow_both_ways(alpha: Instance, remote: str) -> None:

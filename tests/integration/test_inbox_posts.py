@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from fedsocial.storage import follows, inbox_queue, notifications, objects, timeline
+from fedsocial.storage import follows, notifications, objects, timeline
 from tests.conftest import StartInstance
-from tests.fixtures.inbox.peer import Peer, PeerActor, load_payload, local_post
+from tests.fixtures.inbox.peer import Peer, PeerActor, deliver, load_payload, local_post
 from tests.harness import Instance, drain
 
 
@@ -25,15 +25,6 @@ def note(bob: PeerActor, alpha: Instance, name: str = "mastodon_create_note", **
     values.update(local=alpha.actor_id("alice"), uuid="u1")
     values.update(extra)
     return load_payload(name, **values)
-
-
-async def deliver(peer: Peer, actor: PeerActor, alpha: Instance, activity: Any) -> str:
-    status, _ = await peer.post(actor, f"{alpha.base}/inbox", activity)
-    assert status == 202
-    await drain(alpha)
-    stored = await inbox_queue.get(alpha.db, activity["id"])
-    assert stored is not None
-    return f"{stored.state}: {stored.last_error}" if stored.last_error else stored.state
 
 
 async def test_mastodon_create_note_is_stored_sanitised(alpha: Instance, peer: Peer) -> None:

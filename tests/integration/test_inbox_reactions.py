@@ -8,7 +8,6 @@ import pytest
 
 from fedsocial.storage import (
     follows,
-    inbox_queue,
     notifications,
     objects,
     reactions,
@@ -16,7 +15,7 @@ from fedsocial.storage import (
     timeline,
 )
 from tests.conftest import StartInstance
-from tests.fixtures.inbox.peer import Peer, PeerActor, load_payload, local_post
+from tests.fixtures.inbox.peer import Peer, PeerActor, deliver, load_payload, local_post
 from tests.harness import Instance, drain
 
 
@@ -31,14 +30,6 @@ async def alpha(start_instance: StartInstance) -> Instance:
 def payload(name: str, actor: PeerActor, **values: str) -> Any:
     base = actor.id.rsplit("/users/", 1)[0]
     return load_payload(name, actor=actor.id, base=base, **{"n": "1", "uuid": "u1", **values})
-
-
-async def deliver(peer: Peer, actor: PeerActor, alpha: Instance, activity: Any) -> str:
-    assert (await peer.post(actor, f"{alpha.base}/inbox", activity))[0] == 202
-    await drain(alpha)
-    stored = await inbox_queue.get(alpha.db, activity["id"])
-    assert stored is not None
-    return f"{stored.state}: {stored.last_error}" if stored.last_error else stored.state
 
 
 async def test_like_and_undo_like_of_a_local_post(alpha: Instance, peer: Peer) -> None:

@@ -11,10 +11,10 @@ from actors.remote import remote_actors
 from actors.state import local_actors
 from fedsocial.crypto.keys import generate_rsa_key, public_key_to_pem
 from fedsocial.errors import Forbidden, ValidationError
-from fedsocial.storage import blocks, follows, inbox_queue, notifications, timeline
+from fedsocial.storage import blocks, follows, notifications, timeline
 from outbox.service import outbox_of
 from tests.conftest import StartInstance
-from tests.fixtures.inbox.peer import Peer, PeerActor, load_payload
+from tests.fixtures.inbox.peer import Peer, PeerActor, deliver, load_payload
 from tests.harness import Instance, drain
 
 
@@ -30,14 +30,6 @@ def payload(name: str, actor: PeerActor, alpha: Instance, **values: str) -> Any:
     base = actor.id.rsplit("/users/", 1)[0]
     defaults = {"n": "1", "uuid": "u1", "local": alpha.actor_id("alice")}
     return load_payload(name, actor=actor.id, base=base, **{**defaults, **values})
-
-
-async def deliver(peer: Peer, actor: PeerActor, alpha: Instance, activity: Any) -> str:
-    assert (await peer.post(actor, f"{alpha.base}/inbox", activity))[0] == 202
-    await drain(alpha)
-    stored = await inbox_queue.get(alpha.db, activity["id"])
-    assert stored is not None
-    return f"{stored.state}: {stored.last_error}" if stored.last_error else stored.state
 
 
 async def test_follow_of_a_moved_local_actor_is_rejected(alpha: Instance, peer: Peer) -> None:
