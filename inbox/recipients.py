@@ -32,4 +32,13 @@ def record_recipients(services: Services, activity: Received, effects: Effects) 
         if name is not None:
             names.add(name)
     for name in sorted(names):
-        effects.add(inbox_queue.add_item(name, activity.activity_id))
+        # A shared-inbox delivery names no recipient, so the receive path could not drop it
+        # for a local actor who blocks the sender: the statement leaves them out.
+        effects.add(
+            inbox_queue.add_item(
+                name,
+                activity.activity_id,
+                actor_id=services.urls.actor(name),
+                sender=activity.actor,
+            )
+        )

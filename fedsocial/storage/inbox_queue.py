@@ -203,12 +203,14 @@ def finished(seq: int, *, state: str, error: str | None = None) -> Statement:
     )
 
 
-def add_item(actor_name: str, activity_id: str) -> Statement:
-    """The statement recording that a local actor received an activity (its C2S inbox)."""
+def add_item(actor_name: str, activity_id: str, *, actor_id: str, sender: str) -> Statement:
+    """The statement recording that a local actor (`actor_name`, whose id is `actor_id`)
+    received an activity of `sender` (its C2S inbox), unless that actor blocks the sender."""
     return Statement(
         "INSERT OR IGNORE INTO inbox_items (actor_name, activity_id) SELECT ?, ?"
-        " WHERE EXISTS (SELECT 1 FROM local_actors WHERE name = ?)",
-        (actor_name, activity_id, actor_name),
+        " WHERE EXISTS (SELECT 1 FROM local_actors WHERE name = ?)"
+        " AND NOT EXISTS (SELECT 1 FROM blocks WHERE blocker = ? AND blocked = ?)",
+        (actor_name, activity_id, actor_name, actor_id, sender),
     )
 
 

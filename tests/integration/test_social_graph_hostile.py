@@ -11,7 +11,7 @@ from actors.remote import remote_actors
 from actors.state import local_actors
 from fedsocial.crypto.keys import generate_rsa_key, public_key_to_pem
 from fedsocial.errors import Forbidden, ValidationError
-from fedsocial.storage import blocks, follows, notifications, timeline
+from fedsocial.storage import blocks, follows, inbox_queue, notifications, timeline
 from outbox.service import outbox_of
 from tests.conftest import StartInstance
 from tests.fixtures.inbox.peer import Peer, PeerActor, deliver, load_payload
@@ -91,6 +91,27 @@ async def test_blocking_hides_the_blocked_actors_posts(alpha: Instance, peer: Pe
     assert await timeline.list_for(alpha.db, "alice") == []
     assert await notifications.list_for(alpha.db, "alice") == []
     assert await blocks.is_blocked(alpha.db, alice_id, bob.id)
+
+
+async def test_a_blocked_actors_post_stays_out_of_the_c2s_inbox(
+    alpha: Instance, peer: Peer
+) -> None:
+    # Given alice blocks bob
+    assert alpha.app is not None
+    bob = peer.add_actor("bob")
+    alice = await local_actors(alpha.app).require("alice")
+    await outbox_of(alpha.app).block(alice, bob.id)
+    await drain(alpha)
+    # When bob's post addressing alice comes to the shared inbox (which names no recipient,
+    # so the receive path cannot drop it for her), and a post of his to carla too
+    to_alice = payload("mastodon_create_note", bob, alpha)
+    to_carla = payload("mastodon_create_note", bob, alpha, n="2", local=alpha.actor_id("carla"))
+    assert await deliver(peer, bob, alpha, to_alice) == "applied"
+    assert await deliver(peer, bob, alpha, to_carla) == "applied"
+    # Then alice's C2S inbox does not list it, while carla, who does not block him, has hers
+    assert await inbox_queue.list_items(alpha.db, "alice", limit=10, offset=0) == []
+    listed = await inbox_queue.list_items(alpha.db, "carla", limit=10, offset=0)
+    assert [a["id"] for a in listed] == [to_carla["id"]]
 
 
 async def test_move_to_the_local_follower_itself(alpha: Instance, peer: Peer) -> None:
