@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 from fedsocial.clock import Clock
 from fedsocial.errors import BlockedAddress, FedsocialError
@@ -32,6 +30,7 @@ from fedsocial.storage.database import Database
 from fedsocial.storage.deliveries import DeliveryRow, Outcome
 from fedsocial.storage.shards import WHOLE, Shard
 from fedsocial.waiting import wait_for_event
+from outbox.delivery_ports import KeyFor, Poster
 from outbox.retry import Jitter, Verdict, classify_status, decide
 from outbox.scheduler import HostScheduler
 
@@ -47,37 +46,6 @@ FLUSH_SECONDS = 0.1
 TOP_UP_SECONDS = 0.5
 PROBE_INTERVAL = 86_400.0
 EXCERPT_CHARS = 300
-
-
-class PostAnswer(Protocol):
-    """What an HTTP POST answered (the federation layer's `PostResult` fits)."""
-
-    @property
-    def status(self) -> int:
-        """The HTTP status code."""
-        ...
-
-    @property
-    def excerpt(self) -> str:
-        """The start of the response body."""
-        ...
-
-    @property
-    def retry_after(self) -> float | None:
-        """Seconds the server asked us to wait, if it said."""
-        ...
-
-
-class Poster(Protocol):
-    """Signs and POSTs a body to a URL (the federation layer's `HttpClient` fits)."""
-
-    async def post(self, url: str, body: bytes, *, key: SigningKey) -> PostAnswer:
-        """POST `body`, signed by `key` at call time; raise FetchError when no answer came."""
-        ...
-
-
-KeyFor = Callable[[str], Awaitable[SigningKey | None]]
-"""Returns the signing key of a local actor id, or None when the actor no longer exists."""
 
 
 @dataclass(frozen=True, slots=True)

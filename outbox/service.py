@@ -30,7 +30,8 @@ from fedsocial.urls import Urls
 from fedsocial.waiting import wait_for_event
 from outbox import compose
 from outbox.actions import OutboxActions
-from outbox.delivery import Deliverer, Poster
+from outbox.delivery import Deliverer
+from outbox.delivery_ports import Poster
 from outbox.forwarding import Forwarded, Forwarder
 from outbox.publish import DocumentSigner, Publisher
 from outbox.recipients import ActorDirectory, DomainBlockList, RecipientResolver
