@@ -41,6 +41,7 @@ from typing import Any
 
 from fedsocial.crypto.integrity import PROOF_CONTEXT_TERMS
 from fedsocial.errors import JsonLdError
+from fedsocial.jsonld.frozen import TooLarge, freeze, thaw
 from fedsocial.jsonld.loader import AS_CONTEXT, SECURITY_V1, canonical_context_url
 from fedsocial.jsonld.processing import compact, with_null_base
 from fedsocial.jsonld.terms import ActiveTerms, TermDef, resolve_context
@@ -150,10 +151,10 @@ def normalise(document: dict[str, Any]) -> dict[str, Any]:
 def is_canonical_shape(document: dict[str, Any]) -> bool:
     """True when the fast-path rule (module docstring) holds: the document reads as ours."""
     context = document.get("@context")
-    if _larger_than(context, MAX_CONTEXT_VALUES):
-        return False  # no sender needs such a context: pyld reads it, within its bounds
     try:
-        frozen = _freeze(context)
+        frozen = freeze(context, limit=MAX_CONTEXT_VALUES)
+    except TooLarge:
+        return False  # no sender needs such a context: pyld reads it, within its bounds
     except TypeError:  # not JSON-shaped: work it out without the memo
         reading = _reading(context)
     else:
@@ -202,64 +203,11 @@ def _reading(context: Any) -> _Reading | None:
 MAX_CONTEXT_VALUES = 500
 
 
-def _larger_than(value: Any, limit: int) -> bool:
-    """True when `value` holds more than `limit` JSON values (an iterative walk that stops
-    as soon as it knows)."""
-    count = 0
-    stack = [value]
-    while stack:
-        current = stack.pop()
-        count += 1
-        if count > limit:
-            return True
-        if isinstance(current, dict):
-            stack.extend(current.values())
-        elif isinstance(current, list):
-            stack.extend(current)
-    return False
-
-
 @functools.lru_cache(maxsize=256)
 def _memo_reading(frozen: Any) -> _Reading | None:
     # Senders use a handful of contexts, so the comparison is computed once per context; the
     # key is an exact, hashable image of the JSON value, thawed back for the computation.
-    return _reading(_thaw(frozen))
-
-
-def _freeze(value: Any) -> Any:
-    """An exact hashable image of a JSON value (TypeError for anything that is not JSON).
-
-    Containers become tuples tagged at position 0 ("[" list, "{" object); scalars other than
-    strings are tagged with their type, so True, 1 and 1.0 stay apart.
-    """
-    kind = type(value)
-    if kind is str:
-        return value
-    if kind is list:
-        return ("[", *[_freeze(item) for item in value])
-    if kind is dict:
-        return ("{", *[(_key(k), _freeze(v)) for k, v in value.items()])
-    if value is None or kind in (bool, int, float):
-        return ("#", kind.__name__, value)
-    raise TypeError(f"{kind.__name__} is not a JSON value")
-
-
-def _key(name: Any) -> str:
-    if type(name) is not str:
-        raise TypeError("JSON object keys are strings")
-    return str(name)
-
-
-def _thaw(frozen: Any) -> Any:
-    """The JSON value `_freeze` made `frozen` from."""
-    if isinstance(frozen, str):
-        return frozen
-    tag = frozen[0]
-    if tag == "[":
-        return [_thaw(item) for item in frozen[1:]]
-    if tag == "{":
-        return {name: _thaw(item) for name, item in frozen[1:]}
-    return frozen[2]
+    return _reading(thaw(frozen))
 
 
 def compact_to_canonical(document: dict[str, Any]) -> dict[str, Any]:

@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 
 from fedsocial.errors import ContextNotAllowed, JsonLdError
+from fedsocial.jsonld.frozen import TooLarge, freeze, thaw
 from fedsocial.jsonld.normalise import (
     CANONICAL_CONTEXT,
-    _freeze,
-    _thaw,
     canonical_terms,
     compact_to_canonical,
     is_canonical_shape,
@@ -245,12 +244,17 @@ def test_missing_context_means_activitystreams() -> None:
 )
 def test_context_memo_key_is_exact(value: Any) -> None:
     # The fast path remembers its reading of a context under an exact image of the JSON value
-    frozen = _freeze(value)
-    assert _thaw(frozen) == value
+    frozen = freeze(value, limit=100)
+    assert thaw(frozen) == value
     # True, 1 and 1.0 are equal in Python but different JSON: they never share a key
-    assert len({_freeze(True), _freeze(1), _freeze(1.0), _freeze("1"), _freeze([1])}) == 5
+    keys = {freeze(v, limit=100) for v in (True, 1, 1.0, "1", [1])}
+    assert len(keys) == 5
     with pytest.raises(TypeError):
-        _freeze((AS,))  # a tuple is not JSON: no key, the context is read without the memo
+        freeze((AS,), limit=100)  # a tuple is not JSON: no key, read without the memo
+    # And a value over the limit is refused as soon as the limit is passed
+    with pytest.raises(TooLarge):
+        freeze([[1, 2], [3]], limit=4)
+    assert thaw(freeze([[1, 2], [3]], limit=6)) == [[1, 2], [3]]
 
 
 def test_non_json_context_is_read_without_the_memo() -> None:
